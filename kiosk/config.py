@@ -7,6 +7,7 @@ offending line without reading Python tracebacks.
 
 from __future__ import annotations
 
+import itertools
 import re
 import tomllib
 from enum import StrEnum
@@ -108,7 +109,7 @@ class ProgramSection(_Model):
     @field_validator("tiers")
     @classmethod
     def _tiers_ascend(cls, tiers: list[Tier]) -> list[Tier]:
-        for lower, upper in zip(tiers, tiers[1:], strict=False):
+        for lower, upper in itertools.pairwise(tiers):
             if upper.from_rub <= lower.from_rub or upper.discount_pct <= lower.discount_pct:
                 raise ValueError("tiers must be in ascending order of from_rub and discount_pct")
         return tiers
@@ -251,7 +252,7 @@ class SmsConfig(_Model):
     modem_device: str = "/dev/ttyUSB2"
     modem_baud: int = 115200
     http_url: str | None = None
-    http_auth_secret: str = "sms_http_auth"
+    http_auth_secret: str = "sms_http_auth"  # noqa: S105 - a file name, not a secret
     """Name of the file under the secrets directory holding the Authorization header value."""
     timeout_s: Annotated[float, Field(gt=0, le=120)] = 20.0
 

@@ -1,0 +1,148 @@
+"""The ``python -m kiosk`` command line. Each sub-command is one function; exit codes are stable."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import shutil
+import sys
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from kiosk import __version__
+from kiosk.errors import ExitCode, KioskError
+
+log = logging.getLogger("kiosk")
+
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+def setup_logging(verbose: bool = False, log_file: Path | None = None) -> None:
+    """Configure logging once, in the entry point (stderr; journald captures it on the device)."""
+    handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]
+    if log_file is not None:
+        log_file.parent.mkdir(parents=True, exist_ok=True)
+        handlers.append(logging.FileHandler(log_file, encoding="utf-8"))
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO, format=LOG_FORMAT, handlers=handlers, force=True
+    )
+
+
+def _config_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--config", type=Path, default=None, help="configuration file (default: the repository's config.toml)"
+    )
+
+
+# --- commands ----------------------------------------------------------------------------------
+
+
+def cmd_config_check(args: argparse.Namespace) -> int:
+    from kiosk.config import load_config
+    from kiosk.errors import ConfigError
+
+    try:
+        load_config(args.config)
+    except ConfigError as exc:
+        for loc, msg in exc.problems:
+            print(f"{exc.path}: {loc}: {msg}" if loc else f"{exc.path}: {msg}")
+        return ExitCode.CONFIG
+    print("OK")
+    return ExitCode.OK
+
+
+def cmd_consent_preview(args: argparse.Namespace) -> int:
+    from kiosk.config import consent_terms, load_config
+    from kiosk.core.consent import ConsentKind, compose
+
+    cfg = load_config(args.config)
+    doc = compose(consent_terms(cfg), ConsentKind(args.kind), args.lang)
+    print(doc.text)
+    print()
+    print(f"[version {doc.version}, sha256 {doc.sha256}]")
+    print("[the printed copy adds: the customer's name, masked phone, consent id, times sent and confirmed]")
+    return ExitCode.OK
+
+
+def cmd_rules_preview(args: argparse.Namespace) -> int:
+    from kiosk.config import load_config, program_rules
+    from kiosk.core.program import rules_document
+
+    cfg = load_config(args.config)
+    print(rules_document(program_rules(cfg), args.lang))
+    return ExitCode.OK
+
+
+def cmd_selftest(args: argparse.Namespace) -> int:
+    from kiosk.selftest import run_selftest
+
+    rows = run_selftest(args.config)
+    width = max(len(r.name) for r in rows)
+    for row in rows:
+        print(f"{row.name:<{width}}  {row.status:<4}  {row.detail}")
+    return ExitCode.OK if all(r.status != "FAIL" for r in rows) else ExitCode.FAILURE
+
+
+def cmd_walkthrough(args: argparse.Namespace) -> int:
+    from kiosk.walkthrough import walkthrough
+
+    return walkthrough(args.config, args.lang)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """Run the kiosk. Until the touchscreen exists: the self-test, then a walk-through on the simulator."""
+    code = cmd_selftest(args)
+    if code != ExitCode.OK:
+        return code
+    print()
+    return cmd_walkthrough(args)
+
+
+COMMANDS: dict[str, tuple[Callable[[argparse.Namespace], int], str]] = {
+    "run": (cmd_run, "run the kiosk"),
+    "config-check": (cmd_config_check, "validate a configuration file"),
+    "consent-preview": (cmd_consent_preview, "print the consent document for review"),
+    "rules-preview": (cmd_rules_preview, "print the loyalty-programme rules document"),
+    "selftest": (cmd_selftest, "check configuration, store, keys and devices"),
+    "walkthrough": (cmd_walkthrough, "a text walk-through of a sign-up on simulated inputs"),
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="kiosk", description="Loyalty-programme self-registration kiosk")
+    parser.add_argument("--version", action="version", version=f"kiosk {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true")
+    sub = parser.add_subparsers(dest="command", required=True)
+    for name, (_, help_text) in COMMANDS.items():
+        p = sub.add_parser(name, help=help_text)
+        _config_arg(p)
+        if name in ("consent-preview", "rules-preview", "walkthrough", "run"):
+            p.add_argument("--lang", choices=("ru", "en"), default="ru")
+        if name == "consent-preview":
+            p.add_argument("--kind", choices=("processing", "advertising"), default="processing")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    setup_logging(args.verbose)
+    func = COMMANDS[args.command][0]
+    try:
+        return int(func(args))
+    except KioskError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return int(exc.exit_code)
+    except KeyboardInterrupt:
+        return ExitCode.OK
+
+
+def disk_free_mb(path: Path) -> float:
+    probe = path
+    while not probe.exists():
+        probe = probe.parent
+    return shutil.disk_usage(probe).free / 1e6
+
+
+def now() -> float:
+    return time.time()

@@ -1,0 +1,105 @@
+"""The kiosk's secrets: the card-MAC key, the OTP key and head office's public sealing key.
+
+On a provisioned kiosk they are installed under ``/etc/kiosk/secrets`` (mode 0600) and never
+created here. With ``paths.dev_keys = true`` (the repository's default config) missing keys are
+generated on first run, together with a development head-office key pair whose private half is
+kept apart from the kiosk's secrets, under ``<state_dir>/dev-hq/``, so a local head office can
+open what the kiosk sealed.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+from nacl.public import PrivateKey, PublicKey
+
+from kiosk.config import Config
+from kiosk.errors import SecretsError
+
+log = logging.getLogger(__name__)
+
+CARD_MAC_KEY = "card_mac.key"
+OTP_KEY = "otp.key"
+HQ_SEAL_PUB = "hq_seal.pub"
+HQ_SEAL_KEY = "hq_seal.key"  # private; only ever in head office's paths (or dev-hq/)
+HQ_SIGN_PUB = "hq_sign.pub"
+
+
+@dataclass(frozen=True)
+class Keys:
+    card_mac: bytes
+    otp: bytes
+    hq_seal_public: PublicKey
+
+
+def dev_hq_dir(cfg: Config) -> Path:
+    return cfg.state_dir / "dev-hq"
+
+
+def write_secret(path: Path, data: bytes) -> None:
+    """Write a secret atomically with mode 0600 (the folder 0700)."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    tmp = path.with_name(path.name + ".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        os.write(fd, data)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    os.replace(tmp, path)
+
+
+def _read_key(path: Path, size: int) -> bytes:
+    try:
+        raw = path.read_bytes().strip()
+    except FileNotFoundError:
+        raise SecretsError(f"{path}: missing (provision the kiosk, or set paths.dev_keys for development)") from None
+    except OSError as exc:
+        raise SecretsError(f"{path}: cannot read: {exc.strerror}") from None
+    try:
+        key = base64.b64decode(raw, validate=True)
+    except ValueError:
+        raise SecretsError(f"{path}: not base64") from None
+    if len(key) != size:
+        raise SecretsError(f"{path}: expected a {size}-byte key, got {len(key)} bytes")
+    return key
+
+
+def ensure_dev_keys(cfg: Config) -> None:
+    """Create whatever development keys are missing (only with ``paths.dev_keys``)."""
+    sdir = cfg.secrets_dir
+    for name in (CARD_MAC_KEY, OTP_KEY):
+        if not (sdir / name).exists():
+            write_secret(sdir / name, base64.b64encode(secrets.token_bytes(32)))
+            log.info("created development key %s", name)
+    if not (sdir / HQ_SEAL_PUB).exists():
+        hq_dir = dev_hq_dir(cfg)
+        private_path = hq_dir / HQ_SEAL_KEY
+        if private_path.exists():
+            private = PrivateKey(_read_key(private_path, 32))
+        else:
+            private = PrivateKey.generate()
+            write_secret(private_path, base64.b64encode(bytes(private)))
+        write_secret(sdir / HQ_SEAL_PUB, base64.b64encode(bytes(private.public_key)))
+        log.info("created a development head-office key pair under %s", hq_dir)
+
+
+def load_keys(cfg: Config) -> Keys:
+    if cfg.paths.dev_keys:
+        ensure_dev_keys(cfg)
+    sdir = cfg.secrets_dir
+    return Keys(
+        card_mac=_read_key(sdir / CARD_MAC_KEY, 32),
+        otp=_read_key(sdir / OTP_KEY, 32),
+        hq_seal_public=PublicKey(_read_key(sdir / HQ_SEAL_PUB, 32)),
+    )
+
+
+def load_dev_hq_private(cfg: Config) -> PrivateKey:
+    """The development head office's private key (tests and the embedded local head office)."""
+    return PrivateKey(_read_key(dev_hq_dir(cfg) / HQ_SEAL_KEY, 32))
