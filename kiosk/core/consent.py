@@ -163,6 +163,7 @@ ACTIONS: Final[tuple[Text, ...]] = (
     Text("систематизация", "systematisation"),
     Text("накопление", "accumulation"),
     Text("хранение", "storage"),
+    Text("извлечение", "retrieval"),
     Text("уточнение (обновление, изменение)", "refinement (updating, changing)"),
     Text("использование", "use"),
     Text("передача (предоставление, доступ)", "transfer (provision, access)"),
