@@ -90,6 +90,40 @@ def cmd_walkthrough(args: argparse.Namespace) -> int:
     return walkthrough(args.config, args.lang)
 
 
+def cmd_print_test(args: argparse.Namespace) -> int:
+    """Print a receipt on the configured printer; on the simulator write ``.bin`` and ``.png``."""
+    from kiosk.config import load_config
+    from kiosk.printing import sample_job
+
+    cfg = load_config(args.config)
+    job = sample_job(cfg, args.receipt, args.lang, time.time())
+    pcfg = cfg.hardware.printer
+    if pcfg.backend == "sim":
+        from kiosk.hw.printer.render import render, save_png
+        from kiosk.hw.printer.sim import PAPER_DOTS
+
+        out = args.out or cfg.state_dir / "print-test"
+        out.mkdir(parents=True, exist_ok=True)
+        bin_path, png_path = out / f"{job.kind}.bin", out / f"{job.kind}.png"
+        bin_path.write_bytes(job.data)
+        save_png(render(job.data, paper_dots=PAPER_DOTS[pcfg.paper_mm]), png_path)
+        print(bin_path)
+        print(png_path)
+        return ExitCode.OK
+    from kiosk.hw.printer import PrinterFault, make_printer
+
+    printer = make_printer(pcfg)
+    try:
+        printer.send(job.data)
+    except PrinterFault as exc:
+        print(f"error: {exc} (status: {printer.status().value})", file=sys.stderr)
+        return ExitCode.HARDWARE
+    finally:
+        printer.close()
+    print(f"printed {job.kind} ({len(job.data)} bytes) on {pcfg.backend}")
+    return ExitCode.OK
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     """Run the kiosk. Until the touchscreen exists: the self-test, then a walk-through on the simulator."""
     code = cmd_selftest(args)
@@ -106,6 +140,7 @@ COMMANDS: dict[str, tuple[Callable[[argparse.Namespace], int], str]] = {
     "rules-preview": (cmd_rules_preview, "print the loyalty-programme rules document"),
     "selftest": (cmd_selftest, "check configuration, store, keys and devices"),
     "walkthrough": (cmd_walkthrough, "a text walk-through of a sign-up on simulated inputs"),
+    "print-test": (cmd_print_test, "print a card, consent, rules or test receipt"),
 }
 
 
@@ -117,8 +152,11 @@ def build_parser() -> argparse.ArgumentParser:
     for name, (_, help_text) in COMMANDS.items():
         p = sub.add_parser(name, help=help_text)
         _config_arg(p)
-        if name in ("consent-preview", "rules-preview", "walkthrough", "run"):
+        if name in ("consent-preview", "rules-preview", "walkthrough", "run", "print-test"):
             p.add_argument("--lang", choices=("ru", "en"), default="ru")
+        if name == "print-test":
+            p.add_argument("--receipt", choices=("card", "consent", "rules", "test"), default="test")
+            p.add_argument("--out", type=Path, default=None, help="simulator: folder for the .bin and .png")
         if name == "consent-preview":
             p.add_argument("--kind", choices=("processing", "advertising"), default="processing")
     return parser

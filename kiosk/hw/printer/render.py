@@ -278,7 +278,8 @@ def _code_page_table(codec: str | None) -> tuple[str, ...]:
             ch = bytes([b]).decode(codec)
         except (UnicodeDecodeError, LookupError):
             ch = "?"
-        chars.append(ch if ch.isprintable() else "?")
+        # a no-break space (0xFF in CP866) prints as a space; Python does not call it printable
+        chars.append(ch if ch.isprintable() or ch == "\u00a0" else "?")
     return tuple(chars)
 
 
