@@ -124,6 +124,40 @@ def cmd_print_test(args: argparse.Namespace) -> int:
     return ExitCode.OK
 
 
+def cmd_scan_image(args: argparse.Namespace) -> int:
+    """Decode image files: ``FILE<TAB>TEXT`` per file (card number or rejection reason), ``-`` for nothing."""
+    import numpy as np
+    from PIL import Image, UnidentifiedImageError
+
+    from kiosk.config import load_config
+    from kiosk.core import cards
+    from kiosk.hw.scanner.decode import make_decoder
+    from kiosk.keys import load_keys
+
+    decoder = make_decoder(args.decoder)
+    mac_key = b"" if args.raw else load_keys(load_config(args.config)).card_mac
+    for file in args.files:
+        try:
+            with Image.open(file) as img:
+                grey = np.asarray(img.convert("L"))
+        except (OSError, UnidentifiedImageError) as exc:
+            print(f"{file}\t-")
+            log.warning("%s: cannot read the image: %s", file, exc)
+            continue
+        found = decoder.decode(grey)
+        if not found:
+            print(f"{file}\t-")
+        elif args.raw:
+            print(f"{file}\t{found[0].text}")
+        else:
+            # the QR is the authenticated channel: its verdict (card or rejection) wins over a barcode's
+            first = sorted(found, key=lambda d: d.format != "qr")[0]
+            result = cards.parse_scan(first.text, mac_key)
+            text = result.card if isinstance(result, cards.CardScan) else result.reason.value
+            print(f"{file}\t{text}")
+    return ExitCode.OK
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     """Run the kiosk. Until the touchscreen exists: the self-test, then a walk-through on the simulator."""
     code = cmd_selftest(args)
@@ -141,6 +175,7 @@ COMMANDS: dict[str, tuple[Callable[[argparse.Namespace], int], str]] = {
     "selftest": (cmd_selftest, "check configuration, store, keys and devices"),
     "walkthrough": (cmd_walkthrough, "a text walk-through of a sign-up on simulated inputs"),
     "print-test": (cmd_print_test, "print a card, consent, rules or test receipt"),
+    "scan-image": (cmd_scan_image, "decode card codes in image files"),
 }
 
 
@@ -154,6 +189,10 @@ def build_parser() -> argparse.ArgumentParser:
         _config_arg(p)
         if name in ("consent-preview", "rules-preview", "walkthrough", "run", "print-test"):
             p.add_argument("--lang", choices=("ru", "en"), default="ru")
+        if name == "scan-image":
+            p.add_argument("--raw", action="store_true", help="print the decoded text as it is")
+            p.add_argument("--decoder", choices=("zxing", "zbar"), default="zxing")
+            p.add_argument("files", nargs="+", type=Path)
         if name == "print-test":
             p.add_argument("--receipt", choices=("card", "consent", "rules", "test"), default="test")
             p.add_argument("--out", type=Path, default=None, help="simulator: folder for the .bin and .png")
