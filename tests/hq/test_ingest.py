@@ -1,0 +1,137 @@
+"""Storing sign-up events: idempotency, refusals, sealed payloads (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from hq import db
+from hq.ingest import Ingestor, Reason, Status, ack_messages
+from hq.keys import HqKeys
+from kiosk.keys import load_dev_hq_private
+from kiosk.sync import contract
+from tests.conftest import make_config
+from tests.hq.conftest import PERSON, events_topic, signup_envelope
+from tests.signup_helpers import harness, sign_up
+
+
+def _count(engine: Engine, table: sa.Table) -> int:
+    with engine.connect() as conn:
+        return int(conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one())
+
+
+def test_same_event_twice_stores_one_customer_and_acks_both(engine: Engine, keys: HqKeys) -> None:
+    ing = Ingestor(engine, keys.seal)
+    env = signup_envelope("kiosk-a", keys.seal.public_key)
+    payload = contract.dumps(env)
+    first = ing.ingest_one(events_topic("kiosk-a"), payload)
+    second = ing.ingest_one(events_topic("kiosk-a"), payload)
+    assert (first.status, second.status) == (Status.STORED, Status.DUPLICATE)
+    assert _count(engine, db.customers) == 1
+    assert _count(engine, db.consent_records) == 2
+    acks = ack_messages([first, second])
+    assert [t for t, _ in acks] == ["loyalty/v1/kiosk/kiosk-a/acks"]
+    assert contract.parse_ack(acks[0][1]) == [env["event_id"], env["event_id"]]
+
+
+def test_duplicate_inside_one_batch_and_others_unaffected(engine: Engine, keys: HqKeys) -> None:
+    ing = Ingestor(engine, keys.seal)
+    a = contract.dumps(signup_envelope("kiosk-a", keys.seal.public_key, card="000100000001"))
+    b = contract.dumps(signup_envelope("kiosk-b", keys.seal.public_key, card="000200000001"))
+    out = ing.ingest([(events_topic("kiosk-a"), a), (events_topic("kiosk-a"), a), (events_topic("kiosk-b"), b)])
+    assert [o.status for o in out] == [Status.STORED, Status.DUPLICATE, Status.STORED]
+    assert _count(engine, db.customers) == 2
+    acks = dict(ack_messages(out))
+    assert len(contract.parse_ack(acks["loyalty/v1/kiosk/kiosk-a/acks"])) == 2
+    assert len(contract.parse_ack(acks["loyalty/v1/kiosk/kiosk-b/acks"])) == 1
+
+
+def test_sealed_payload_is_opened_into_the_customer_row(engine: Engine, keys: HqKeys) -> None:
+    ing = Ingestor(engine, keys.seal)
+    env = signup_envelope("kiosk-a", keys.seal.public_key, card="000100000042", ads=False)
+    assert PERSON["name"] not in json.dumps(env, ensure_ascii=False)
+    assert ing.ingest_one(events_topic("kiosk-a"), contract.dumps(env)).status is Status.STORED
+    with engine.connect() as conn:
+        row = conn.execute(sa.select(db.customers)).one()
+        card = conn.execute(sa.select(db.cards)).one()
+    assert (row.name, row.phone, row.birth_date, row.gender, row.email) == tuple(
+        PERSON[k] for k in ("name", "phone", "birth_date", "gender", "email")
+    )
+    assert row.card == card.card == "000100000042"
+    assert row.kiosk_id == "kiosk-a" and row.ads_consent is False and row.blocked is False
+
+
+def test_envelope_from_the_real_kiosk_signup(tmp_path: Path, sqlite_engine: Engine) -> None:
+    cfg = make_config(tmp_path)
+    h = harness(cfg)
+    result = sign_up(h, ads=True)
+    [(_, event)] = h.store.outbox_batch(10)
+    ing = Ingestor(sqlite_engine, load_dev_hq_private(cfg))
+    out = ing.ingest_one(events_topic(cfg.kiosk.id), contract.dumps(event.envelope))
+    assert out.status is Status.STORED, out
+    with sqlite_engine.connect() as conn:
+        customer = conn.execute(sa.select(db.customers)).one()
+        consents = conn.execute(sa.select(db.consent_records).order_by(db.consent_records.c.kind)).all()
+    assert customer.card == result.card_number
+    assert customer.phone == "+79164827359" and customer.name.startswith("Валентина")
+    assert [c.kind for c in consents] == ["advertising", "processing"]
+    assert {c.consent_id for c in consents} == {result.processing.consent_id, result.advertising.consent_id}
+    assert consents[1].sha256 == result.processing.document.sha256
+
+
+def test_event_for_another_kiosk_is_refused_but_kept_and_acked(engine: Engine, keys: HqKeys) -> None:
+    ing = Ingestor(engine, keys.seal)
+    env = signup_envelope("kiosk-b", keys.seal.public_key)  # claims to be kiosk-b ...
+    out = ing.ingest_one(events_topic("kiosk-a"), contract.dumps(env))  # ... on kiosk-a's topic
+    assert out.status is Status.REJECTED and out.reason is Reason.KIOSK_MISMATCH
+    assert _count(engine, db.customers) == 0 and _count(engine, db.consent_records) == 0
+    with engine.connect() as conn:
+        dead = conn.execute(sa.select(db.rejected_events)).one()
+    assert (dead.event_id, dead.topic_kiosk_id, dead.reason) == (env["event_id"], "kiosk-a", "kiosk_mismatch")
+    assert PERSON["phone"].encode() not in dead.payload  # kept sealed
+    # the ack goes to the kiosk that sent it, never to the kiosk it named
+    assert [t for t, _ in ack_messages([out])] == ["loyalty/v1/kiosk/kiosk-a/acks"]
+    again = ing.ingest_one(events_topic("kiosk-a"), contract.dumps(env))
+    assert again.status is Status.DUPLICATE
+
+
+def test_malformed_payloads(sqlite_engine: Engine, keys: HqKeys) -> None:
+    ing = Ingestor(sqlite_engine, keys.seal)
+    other = HqKeys(seal=type(keys.seal).generate(), sign=keys.sign, phone=keys.phone)
+    wrong_key = signup_envelope("kiosk-a", other.seal.public_key)
+    no_phone = signup_envelope("kiosk-a", keys.seal.public_key, person={"name": "X"})
+    unknown = {**signup_envelope("kiosk-a", keys.seal.public_key), "type": "refund"}
+    no_consent = {**signup_envelope("kiosk-a", keys.seal.public_key), "consents": []}
+    cases = [
+        (b"not json", Reason.NOT_JSON, False),
+        (contract.dumps({"type": "signup"}), Reason.NO_EVENT_ID, False),
+        (contract.dumps(wrong_key), Reason.UNSEALABLE, True),
+        (contract.dumps(no_phone), Reason.MALFORMED, True),
+        (contract.dumps(unknown), Reason.UNKNOWN_TYPE, True),
+        (contract.dumps(no_consent), Reason.MALFORMED, True),
+    ]
+    for payload, reason, ackable in cases:
+        out = ing.ingest_one(events_topic("kiosk-a"), payload)
+        assert (out.status, out.reason, out.ackable) == (Status.REJECTED, reason, ackable)
+    assert ing.ingest_one("other/topic", b"{}").reason is Reason.BAD_TOPIC
+    assert _count(sqlite_engine, db.customers) == 0
+    assert _count(sqlite_engine, db.rejected_events) == len(cases) + 1
+    assert ing.counts["rejected:malformed"] == 2
+
+
+def test_card_conflict_is_dead_lettered_and_acked(engine: Engine, keys: HqKeys) -> None:
+    ing = Ingestor(engine, keys.seal)
+    first = signup_envelope("kiosk-a", keys.seal.public_key, card="000100000007")
+    clash = signup_envelope("kiosk-a", keys.seal.public_key, card="000100000007")
+    out = ing.ingest(
+        [(events_topic("kiosk-a"), contract.dumps(first)), (events_topic("kiosk-a"), contract.dumps(clash))]
+    )
+    assert [o.status for o in out] == [Status.STORED, Status.REJECTED]
+    assert out[1].reason is Reason.CONFLICT and out[1].ackable
+    assert _count(engine, db.customers) == 1 and _count(engine, db.consent_records) == 2
+    with engine.connect() as conn:
+        outcome = conn.execute(sa.select(db.events.c.outcome).where(db.events.c.event_id == clash["event_id"])).scalar()
+    assert outcome == "rejected"
