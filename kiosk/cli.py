@@ -158,17 +158,75 @@ def cmd_scan_image(args: argparse.Namespace) -> int:
     return ExitCode.OK
 
 
+def cmd_provision(args: argparse.Namespace) -> int:
+    """Install a provisioning bundle (identity, configuration, secrets) made by head office."""
+    from kiosk.provision import BOOT_BUNDLE, provision
+
+    if args.from_boot:
+        bundle_path = args.bundle or BOOT_BUNDLE
+    elif args.bundle is None:
+        print("error: give a BUNDLE or --from-boot", file=sys.stderr)
+        return ExitCode.PROVISIONING
+    else:
+        bundle_path = args.bundle
+    result = provision(bundle_path, root=args.root, erase_bundle=args.from_boot)
+    print(f"provisioned kiosk {result.kiosk_id} (number {result.kiosk_number})")
+    return ExitCode.OK
+
+
 def cmd_run(args: argparse.Namespace) -> int:
-    """Run the kiosk. Until the touchscreen exists: the self-test, then a walk-through on the simulator."""
-    code = cmd_selftest(args)
-    if code != ExitCode.OK:
+    """Run the kiosk: the touchscreen UI when a display exists, otherwise the headless demo into out/demo."""
+    from kiosk.app import display_available
+
+    if not display_available():
+        out = Path("out/demo")
+        args.out, args.size, args.script = out, None, None
+        code = cmd_demo(args)
+        print(f"no display found: ran the demo instead; its pictures are in {out.resolve() / 'screens'}")
         return code
-    print()
-    return cmd_walkthrough(args)
+    from kiosk.app import run
+    from kiosk.config import load_config
+
+    return run(load_config(args.config), lang=args.lang)
+
+
+def _size(text: str) -> tuple[int, int]:
+    w, _, h = text.lower().partition("x")
+    try:
+        return int(w), int(h)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected WIDTHxHEIGHT, got {text!r}") from None
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """The real kiosk, headless, with simulated hardware and a virtual customer."""
+    import json
+
+    from kiosk.demo import run_demo
+
+    script = json.loads(Path(args.script).read_text(encoding="utf-8")) if args.script else None
+    result = run_demo(Path(args.out), size=args.size, lang=getattr(args, "demo_lang", None), script=script)
+    print(json.dumps({k: result[k] for k in ("outcome", "reason", "card_number", "consent_ids")}, ensure_ascii=False))
+    print(f"screens: {Path(args.out).resolve() / 'screens'}")
+    return ExitCode.OK if result["outcome"] in ("registered", "abandoned", "rejected") else ExitCode.FAILURE
+
+
+def cmd_screenshots(args: argparse.Namespace) -> int:
+    """Every screen at every supported size in both languages, as PNG files."""
+    from kiosk.screens.screenshots import render_all
+
+    records = render_all(Path(args.out))
+    bad = [r for r in records if r["overflows"] or r["small_targets"]]
+    for r in bad:
+        print(f"{r['size']} {r['lang']} {r['state']}: {r['overflows']} {r['small_targets']}")
+    print(f"{len(records)} screenshots in {Path(args.out).resolve()}")
+    return ExitCode.OK if not bad else ExitCode.FAILURE
 
 
 COMMANDS: dict[str, tuple[Callable[[argparse.Namespace], int], str]] = {
     "run": (cmd_run, "run the kiosk"),
+    "demo": (cmd_demo, "run the kiosk headless with a virtual customer; pictures and receipts go to --out"),
+    "screenshots": (cmd_screenshots, "render every screen at every size in both languages into --out"),
     "config-check": (cmd_config_check, "validate a configuration file"),
     "consent-preview": (cmd_consent_preview, "print the consent document for review"),
     "rules-preview": (cmd_rules_preview, "print the loyalty-programme rules document"),
@@ -176,6 +234,7 @@ COMMANDS: dict[str, tuple[Callable[[argparse.Namespace], int], str]] = {
     "walkthrough": (cmd_walkthrough, "a text walk-through of a sign-up on simulated inputs"),
     "print-test": (cmd_print_test, "print a card, consent, rules or test receipt"),
     "scan-image": (cmd_scan_image, "decode card codes in image files"),
+    "provision": (cmd_provision, "install a provisioning bundle from head office"),
 }
 
 
@@ -196,6 +255,21 @@ def build_parser() -> argparse.ArgumentParser:
         if name == "print-test":
             p.add_argument("--receipt", choices=("card", "consent", "rules", "test"), default="test")
             p.add_argument("--out", type=Path, default=None, help="simulator: folder for the .bin and .png")
+        if name == "demo":
+            p.add_argument("--out", type=Path, default=Path("out/demo"))
+            p.add_argument("--size", type=_size, default=None, help="WIDTHxHEIGHT, e.g. 800x480")
+            p.add_argument("--lang", dest="demo_lang", choices=("ru", "en"), default=None)
+            p.add_argument("--script", type=Path, default=None, help="JSON customer")
+        if name == "screenshots":
+            p.add_argument("--out", type=Path, default=Path("out/screenshots"))
+        if name == "provision":
+            p.add_argument("bundle", nargs="?", type=Path, help="the bundle (.tar.gz)")
+            p.add_argument(
+                "--from-boot",
+                action="store_true",
+                help="use the bundle on the boot partition (or BUNDLE) and erase it once installed",
+            )
+            p.add_argument("--root", type=Path, default=Path("/"), help="install under this root (default /)")
         if name == "consent-preview":
             p.add_argument("--kind", choices=("processing", "advertising"), default="processing")
     return parser

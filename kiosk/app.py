@@ -1,0 +1,165 @@
+"""Composition root: config -> store -> keys -> hardware -> sign-up service -> screens.
+
+No logic of its own: it builds the parts, hands them to the screens' loop and closes them.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import queue
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from kiosk.config import Config
+from kiosk.core import cards
+from kiosk.keys import Keys, load_keys
+from kiosk.lookup import Lookup, SimLookup
+from kiosk.signup import SignupService
+from kiosk.store.db import Store
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Kiosk:
+    cfg: Config
+    store: Store
+    keys: Keys
+    service: SignupService
+    ui: Any
+    printer: Any = None
+    print_worker: Any = None
+    scanner: Any = None
+    scanner_source: Any = None
+    panel: Any = None
+    sms: Any = None
+    lookup: Any = None
+    closers: list[Callable[[], Any]] = field(default_factory=list)
+
+    def close(self) -> None:
+        self.ui.close()
+        for closer in reversed(self.closers):
+            try:
+                closer()
+            except Exception:
+                log.exception("closing %r failed", closer)
+        self.store.close()
+
+
+def display_available() -> bool:
+    """True when a window can be opened: an X or Wayland session, or the kmsdrm console driver."""
+    return (
+        bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+        or os.environ.get("SDL_VIDEODRIVER") == "kmsdrm"
+    )
+
+
+def build(
+    cfg: Config,
+    *,
+    clock: Callable[[], float] = time.time,
+    size: tuple[int, int] | None = None,
+    diagonal_in: float | None = None,
+    lang: str | None = None,
+    receipts_dir: Path | None = None,
+    lookup: Lookup | None = None,
+    scanner: bool = True,
+    fullscreen: bool | None = None,
+) -> Kiosk:
+    os.environ.setdefault("SDL_TOUCH_MOUSE_EVENTS", "0")
+    os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
+    from kiosk.hw.panel import make_panel
+    from kiosk.hw.printer import PrintWorker, make_printer
+    from kiosk.hw.sms import make_sms_sender
+    from kiosk.screens.ui import Devices, KioskUI
+
+    store = Store(cfg.database_path)
+    closers: list[Callable[[], Any]] = []
+    try:
+        keys = load_keys(cfg)
+        service = SignupService(cfg, store, keys, clock=clock)
+
+        scanner_queue: queue.Queue[Any] = queue.Queue(maxsize=64)
+        scanner_service = source = None
+        if scanner:
+            from kiosk.hw.scanner import FrameSource, make_source
+            from kiosk.hw.scanner.decode import make_decoder
+            from kiosk.hw.scanner.service import ScannerService
+
+            scfg = cfg.hardware.scanner
+            source = make_source(scfg)
+            scanner_service = ScannerService(
+                source,
+                lambda text: cards.parse_scan(text, keys.card_mac),
+                scanner_queue,
+                decoder=make_decoder(scfg.decoder) if isinstance(source, FrameSource) else None,
+                fps=scfg.fps,
+            )
+            scanner_service.start()
+            closers.append(scanner_service.stop)
+
+        printer = make_printer(cfg.hardware.printer, out_dir=receipts_dir)
+        worker = PrintWorker(printer).start()
+        closers.append(printer.close)
+        closers.append(worker.stop)
+
+        panel_queue: queue.Queue[Any] = queue.Queue()
+        panel = make_panel(cfg.hardware.panel, panel_queue, source=cfg.source)
+        closers.append(panel.close)
+
+        sms = make_sms_sender(cfg.hardware.sms, cfg.secrets_dir, source=cfg.source)
+        lookup = lookup if lookup is not None else SimLookup()
+        devices = Devices(
+            sms=sms,
+            lookup=lookup,
+            scanner=scanner_service,
+            scanner_queue=scanner_queue,
+            print_worker=worker,
+            panel=panel,
+            panel_queue=panel_queue,
+        )
+        ui = KioskUI(
+            cfg, service, devices, clock=clock, size=size, diagonal_in=diagonal_in, lang=lang, fullscreen=fullscreen
+        )
+        try:
+            panel.set_status("ready")
+        except Exception:
+            log.exception("status LED")
+    except BaseException:
+        for closer in reversed(closers):
+            try:
+                closer()
+            except Exception:
+                log.exception("closing after a failed start")
+        store.close()
+        raise
+    return Kiosk(
+        cfg=cfg,
+        store=store,
+        keys=keys,
+        service=service,
+        ui=ui,
+        printer=printer,
+        print_worker=worker,
+        scanner=scanner_service,
+        scanner_source=source,
+        panel=panel,
+        sms=sms,
+        lookup=lookup,
+        closers=closers,
+    )
+
+
+def run(cfg: Config, *, lang: str | None = None, on_frame: Callable[[], None] | None = None) -> int:
+    """Open the kiosk window and run until it is closed."""
+    kiosk = build(cfg, lang=lang)
+    kiosk.ui.on_frame = on_frame
+    try:
+        kiosk.ui.run()
+    finally:
+        kiosk.close()
+    return 0
