@@ -204,3 +204,13 @@ def wallet_url(template: str | None, card: str) -> str | None:
     if not template:
         return None
     return template.replace("{card}", card)
+
+
+def display_number(card: str) -> str:
+    """How people see a card number, on screen and on paper: prefix, kiosk, sequence, check digit.
+
+    ``2000100000014`` -> ``2 0001 0000001 4``; anything that is not 13 characters is returned as is.
+    """
+    if len(card) != 13:
+        return card
+    return f"{card[0]} {card[1:5]} {card[5:12]} {card[12]}"

@@ -4,11 +4,8 @@ from __future__ import annotations
 
 import pygame
 
+from kiosk.core.cards import display_number
 from kiosk.screens.widgets import Ctx, qr_surface, split_v
-
-
-def group_card(card: str) -> str:
-    return " ".join(card[i : i + 4] for i in range(0, len(card), 4))
 
 
 def card_view(ctx: Ctx, rect: pygame.Rect, card: str, payload: str) -> None:
@@ -17,7 +14,7 @@ def card_view(ctx: Ctx, rect: pygame.Rect, card: str, payload: str) -> None:
     pygame.draw.rect(ctx.surface, p.panel, rect, border_radius=theme.radius * 2)
     label, number, code, hint = split_v(rect.inflate(-2 * theme.pad, -2 * theme.gap), [0.5, 0.7, 3.2, 0.5], theme.gap)
     ctx.text(ctx.t("done.card"), label, size=theme.small_size, color=p.muted)
-    ctx.text(group_card(card), number, size=theme.title_size, bold=True, max_lines=1)
+    ctx.text(display_number(card), number, size=theme.title_size, bold=True, max_lines=1)
     surf = qr_surface(payload, min(code.width, code.height))
     ctx.surface.blit(surf, surf.get_rect(center=code.center))
     ctx.text(ctx.t("done.show_qr"), hint, size=theme.small_size, color=p.muted)

@@ -343,35 +343,11 @@ class KioskUI:
         self.printing = PrintState()
         if worker is None:
             return
-        from kiosk.hw.printer import PrintJob, receipts
+        from kiosk.hw.printer import PrintJob
         from kiosk.hw.printer.worker import new_job_id
+        from kiosk.printing import signup_jobs
 
-        pcfg = self.cfg.hardware.printer
-        lang = self.lang
-        labels = {k: t(lang, f"receipt.{k}") for k in ("card", "show", "wallet")}
-        jobs = [
-            PrintJob(
-                new_job_id(),
-                "card",
-                receipts.card_receipt(
-                    paper_mm=pcfg.paper_mm,
-                    native_qr=pcfg.native_qr,
-                    program_name=self.rules.name.get(lang),
-                    store_name=getattr(self.cfg.kiosk.store_name, lang),
-                    card_number=result.card_number,
-                    qr_payload=result.qr_payload,
-                    summary_lines=[line for line in program.summary_lines(self.rules, lang) if line],
-                    wallet_url=result.wallet_url,
-                    labels=labels,
-                    profile=pcfg.profile,
-                ),
-            )
-        ]
-        for copy in (result.processing, result.advertising):
-            if copy is None:
-                continue
-            data = receipts.consent_copy(paper_mm=pcfg.paper_mm, title=t(lang, "receipt.consent_title"), text=copy.text)
-            jobs.append(PrintJob(new_job_id(), "consent", data))
+        jobs = [PrintJob(new_job_id(), job.kind, job.data) for job in signup_jobs(self.cfg, result, self.lang)]
         for job in jobs:
             self.printing.jobs.append(job.job_id)
             worker.submit(job)

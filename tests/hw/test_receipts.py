@@ -11,6 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as s
 
 from kiosk.config import load_config
+from kiosk.core.cards import display_number
 from kiosk.hw.printer import receipts
 from kiosk.hw.printer.render import render, save_png
 
@@ -76,7 +77,7 @@ def test_card_receipt_bytes_native(paper_mm: int) -> None:
     assert data.rfind(b"\x1ba\x01", 0, qr_at) > data.rfind(b"\x1ba\x00", 0, qr_at)
     assert b"\x1dkC\x0d" + CARD.encode() in data  # EAN-13, function B
     assert b"\x1dH\x02" in data  # HRI below
-    assert b"\x1d!\x11" + receipts.group_card_number(CARD).encode() in data  # GS ! double size
+    assert b"\x1d!\x11" + display_number(CARD).encode() in data  # GS ! double size
     assert data.endswith(b"\x1dV\x00")
     assert len(data) < 2048
 
@@ -111,7 +112,7 @@ def test_bad_card_number_refused() -> None:
 
 
 def test_grouping() -> None:
-    assert receipts.group_card_number("2000100000014") == "2 0001 0000001 4"
+    assert display_number("2000100000014") == "2 0001 0000001 4"
 
 
 # -- closed loop: bytes -> pixels -> decoders ------------------------------------------------------
@@ -130,7 +131,7 @@ def test_card_receipt_read_back(paper_mm: int, native_qr: bool, tmp_path: Path) 
     assert rr.cuts == 1
     text = "\n".join(rr.lines)
     assert "Зерно Бонус" in text and 'Кофейня "Зерно"' in text
-    assert receipts.group_card_number(CARD) in rr.lines
+    assert display_number(CARD) in rr.lines
     for line in SUMMARY:
         assert norm(line) in norm(text)
     assert "?" not in text

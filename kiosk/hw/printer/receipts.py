@@ -27,6 +27,8 @@ from typing import Any
 
 from stdnum import ean
 
+from kiosk.core.cards import display_number
+
 CP866_EPSON_PAGE = 17
 """``ESC t`` page of CP866 on Epson-compatible printers, used if a profile does not list CP866."""
 
@@ -153,12 +155,6 @@ def wrap(text: str, width: int) -> list[str]:
         )
         lines.extend(wrapper.wrap(para[m.end() :]) or [lead + marker.rstrip()])
     return lines
-
-
-def group_card_number(card_number: str) -> str:
-    """``2000100000013`` -> ``2 0001 0000001 3`` (prefix, kiosk, sequence, check digit)."""
-    n = card_number
-    return f"{n[0]} {n[1:5]} {n[5:12]} {n[12]}"
 
 
 def _check_card_number(card_number: str) -> None:
@@ -303,7 +299,7 @@ def card_receipt(
     doc.feed()
     doc.line(text["card"])
     doc.size(2, 2)
-    doc.line(group_card_number(card_number))
+    doc.line(display_number(card_number))
     doc.size(1, 1)
     doc.feed()
     doc.qr(qr_payload)
