@@ -38,6 +38,7 @@ class Kiosk:
     panel: Any = None
     sms: Any = None
     lookup: Any = None
+    sync: Any = None
     closers: list[Callable[[], Any]] = field(default_factory=list)
 
     def close(self) -> None:
@@ -69,6 +70,7 @@ def build(
     lookup: Lookup | None = None,
     scanner: bool = True,
     fullscreen: bool | None = None,
+    sync: bool = True,
 ) -> Kiosk:
     os.environ.setdefault("SDL_TOUCH_MOUSE_EVENTS", "0")
     os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
@@ -111,8 +113,18 @@ def build(
         panel = make_panel(cfg.hardware.panel, panel_queue, source=cfg.source)
         closers.append(panel.close)
 
-        sms = make_sms_sender(cfg.hardware.sms, cfg.secrets_dir, source=cfg.source)
-        lookup = lookup if lookup is not None else SimLookup()
+        link = None
+        if sync and cfg.sync.enabled:
+            from kiosk.sync import make_sync
+
+            link = make_sync(cfg, store, keys, health=lambda: health(worker, scanner_service, cfg))
+            service.on_committed = link.notify_new_event
+            link.start()
+            closers.append(link.stop)
+        relay = link.sms.send if link is not None else None
+        sms = make_sms_sender(cfg.hardware.sms, cfg.secrets_dir, hq_relay=relay, source=cfg.source)
+        if lookup is None:
+            lookup = link.lookup if link is not None else SimLookup()
         devices = Devices(
             sms=sms,
             lookup=lookup,
@@ -150,8 +162,28 @@ def build(
         panel=panel,
         sms=sms,
         lookup=lookup,
+        sync=link,
         closers=closers,
     )
+
+
+def health(worker: Any, scanner: Any, cfg: Config) -> dict[str, Any]:
+    """What the heartbeat reports about the devices (called from the sync thread; reads only)."""
+    import shutil
+
+    status = getattr(worker, "status", None)
+    printer = getattr(status, "value", "unknown")
+    try:
+        free_mb = shutil.disk_usage(cfg.state_dir).free // 1_000_000
+    except OSError:
+        free_mb = None
+    return {
+        "printer": printer,
+        "paper": {"paper_out": "out", "paper_low": "low", "ready": "ok"}.get(printer, "unknown"),
+        "held_jobs": len(worker.pending()) if worker is not None else 0,
+        "camera": "off" if scanner is None else ("fault" if scanner.faulted else "ok"),
+        "disk_free_mb": free_mb,
+    }
 
 
 def run(cfg: Config, *, lang: str | None = None, on_frame: Callable[[], None] | None = None) -> int:

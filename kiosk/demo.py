@@ -34,8 +34,13 @@ class SkewClock:
         self.offset += seconds
 
 
-def demo_config(out: Path, size: tuple[int, int] | None = None, lang: str | None = None) -> Config:
-    """The default configuration with every path under ``out`` and the display size given."""
+def demo_config(
+    out: Path, size: tuple[int, int] | None = None, lang: str | None = None, sync_port: int | None = None
+) -> Config:
+    """The default configuration with every path under ``out`` and the display size given.
+
+    Sync is off unless ``sync_port`` names the local development broker to use.
+    """
     data = tomllib.loads(DEFAULT_CONFIG.read_text(encoding="utf-8"))
     data["paths"] = {"state_dir": "state", "secrets_dir": "state/secrets", "database": "kiosk.db", "dev_keys": True}
     display = data.setdefault("hardware", {}).setdefault("display", {})
@@ -46,7 +51,10 @@ def demo_config(out: Path, size: tuple[int, int] | None = None, lang: str | None
         display["diagonal_in"] = SIZES.get(size, display.get("diagonal_in", 7.0))
     if lang:
         data["kiosk"]["language"] = lang
-    data.setdefault("sync", {})["enabled"] = False
+    sync = data.setdefault("sync", {})
+    sync["enabled"] = sync_port is not None
+    if sync_port is not None:
+        sync["port"] = sync_port
     return validate_config(data, str(out / "config.toml"), out)
 
 
@@ -62,8 +70,14 @@ def _log_to(path: Path) -> logging.Handler:
 
 
 def run_demo(
-    out: Path, *, size: tuple[int, int] | None = None, lang: str | None = None, script: dict[str, Any] | None = None
+    out: Path,
+    *,
+    size: tuple[int, int] | None = None,
+    lang: str | None = None,
+    script: dict[str, Any] | None = None,
+    with_hq: bool = False,
 ) -> dict[str, Any]:
+    """Run the real app headless with a virtual customer; ``with_hq`` adds a local broker and head office."""
     os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
     os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
     import pygame
@@ -73,8 +87,14 @@ def run_demo(
 
     out = out.resolve()
     out.mkdir(parents=True, exist_ok=True)
-    cfg = demo_config(out, size, lang or (script or {}).get("language"))
+    from kiosk.devstack import find_mosquitto, free_port, start_devstack
+
+    sync_port = free_port() if with_hq and find_mosquitto() else None
+    cfg = demo_config(out, size, lang or (script or {}).get("language"), sync_port)
     handler = _log_to(cfg.state_dir / "kiosk.log")
+    if with_hq and sync_port is None:
+        log.warning("mosquitto is not installed: no local head office; the sign-up waits in the outbox")
+    stack = start_devstack(cfg) if sync_port is not None else None
     shots = out / "screens"
     shots.mkdir(exist_ok=True)
     for old in shots.glob("*.png"):
@@ -112,8 +132,17 @@ def run_demo(
             "screens": [f"{i + 1:02d}-{v}.png" for i, v in enumerate(saved)],
             "state_dir": str(cfg.state_dir),
         }
+        if stack is not None:
+            # wait for the outbox to drain: the sign-up is at head office once it is acknowledged
+            deadline = time.monotonic() + 15
+            while kiosk.store.outbox_stats(time.time())[0] and time.monotonic() < deadline:
+                time.sleep(0.1)
+            result["outbox_after"] = kiosk.store.outbox_stats(time.time())[0]
+            result["hq_registrations"] = stack.registrations()
     finally:
         kiosk.close()
+        if stack is not None:
+            stack.stop()
         logging.getLogger().removeHandler(handler)
         handler.close()
     (out / "result.json").write_text(json.dumps(result, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")

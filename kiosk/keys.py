@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from nacl.public import PrivateKey, PublicKey
+from nacl.signing import SigningKey
 
 from kiosk.config import Config
 from kiosk.errors import SecretsError
@@ -28,6 +29,8 @@ OTP_KEY = "otp.key"
 HQ_SEAL_PUB = "hq_seal.pub"
 HQ_SEAL_KEY = "hq_seal.key"  # private; only ever in head office's paths (or dev-hq/)
 HQ_SIGN_PUB = "hq_sign.pub"
+HQ_SIGN_KEY = "hq_sign.key"  # private; head office only
+HQ_PHONE_KEY = "hq_phone.key"  # head office only
 
 
 @dataclass(frozen=True)
@@ -71,22 +74,33 @@ def _read_key(path: Path, size: int) -> bytes:
 
 
 def ensure_dev_keys(cfg: Config) -> None:
-    """Create whatever development keys are missing (only with ``paths.dev_keys``)."""
+    """Create whatever development keys are missing (only with ``paths.dev_keys``).
+
+    The development head office gets the same key set ``python -m hq keygen`` makes (sealing and
+    signing pairs, phone key) under ``<state_dir>/dev-hq/``; the kiosk gets its public halves.
+    """
     sdir = cfg.secrets_dir
     for name in (CARD_MAC_KEY, OTP_KEY):
         if not (sdir / name).exists():
             write_secret(sdir / name, base64.b64encode(secrets.token_bytes(32)))
             log.info("created development key %s", name)
-    if not (sdir / HQ_SEAL_PUB).exists():
-        hq_dir = dev_hq_dir(cfg)
-        private_path = hq_dir / HQ_SEAL_KEY
-        if private_path.exists():
-            private = PrivateKey(_read_key(private_path, 32))
-        else:
-            private = PrivateKey.generate()
-            write_secret(private_path, base64.b64encode(bytes(private)))
-        write_secret(sdir / HQ_SEAL_PUB, base64.b64encode(bytes(private.public_key)))
+    hq_dir = dev_hq_dir(cfg)
+    seal_path, sign_path, phone_path = hq_dir / HQ_SEAL_KEY, hq_dir / HQ_SIGN_KEY, hq_dir / HQ_PHONE_KEY
+    seal = PrivateKey(_read_key(seal_path, 32)) if seal_path.exists() else None
+    if seal is None:
+        seal = PrivateKey.generate()
+        write_secret(seal_path, base64.b64encode(bytes(seal)))
         log.info("created a development head-office key pair under %s", hq_dir)
+    sign = SigningKey(_read_key(sign_path, 32)) if sign_path.exists() else None
+    if sign is None:
+        sign = SigningKey.generate()
+        write_secret(sign_path, base64.b64encode(bytes(sign)))
+    if not phone_path.exists():
+        write_secret(phone_path, base64.b64encode(secrets.token_bytes(32)))
+    for folder in (hq_dir, sdir):
+        for name, public in ((HQ_SEAL_PUB, bytes(seal.public_key)), (HQ_SIGN_PUB, bytes(sign.verify_key))):
+            if not (folder / name).exists():
+                write_secret(folder / name, base64.b64encode(public))
 
 
 def load_keys(cfg: Config) -> Keys:

@@ -88,6 +88,8 @@ class SignupService:
         self.policy = kconfig.otp_policy(cfg)
         self.terms = kconfig.consent_terms(cfg)
         self._docs: dict[tuple[ConsentKind, str], ConsentDocument] = {}
+        self.on_committed: Callable[[], None] | None = None
+        """Called after a sign-up's transaction commits (the sync link wakes its outbox drain)."""
 
     # --- documents -------------------------------------------------------------------------
 
@@ -216,6 +218,8 @@ class SignupService:
 
         entry, _ = self.store.complete_signup(self.cfg.kiosk.number, now, build, phone_key=challenge.phone_key)
         log.info("sign-up complete: card %s, event %s", entry.card_number, event_id)
+        if self.on_committed is not None:
+            self.on_committed()
 
         confirmation = Confirmation(
             method="sms-code",
