@@ -3,7 +3,7 @@ SHELL := /bin/bash
 PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-APT_PACKAGES := mosquitto mosquitto-clients libzbar0 fonts-dejavu-core postgresql openssl
+APT_PACKAGES := mosquitto mosquitto-clients libzbar0 fonts-dejavu-core postgresql openssl debootstrap systemd fdisk
 STAMP := $(VENV)/.installed
 
 .PHONY: run test lint typecheck deps apt clean

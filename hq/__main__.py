@@ -77,6 +77,18 @@ def _parser() -> argparse.ArgumentParser:
     w = sub.add_parser("withdraw", parents=[dbp], help="withdraw consent: block the card, destroy personal data")
     w.add_argument("card")
 
+    mb = sub.add_parser("make-bundle", help="write a kiosk's provisioning bundle (identity, config, secrets)")
+    mb.add_argument("kiosk_id")
+    mb.add_argument("kiosk_number", type=int)
+    mb.add_argument("--store-config", type=Path, required=True, help="the store's config.toml for this kiosk")
+    mb.add_argument("--keys", type=Path, required=True, help="head office's keys folder")
+    mb.add_argument("--ca-cert", type=Path, required=True, help="CA certificate that signs kiosk certificates")
+    mb.add_argument("--ca-key", type=Path, required=True, help="the CA's private key")
+    mb.add_argument("--mqtt", type=_broker_arg, required=True, help="the broker the kiosk connects to, HOST:PORT")
+    mb.add_argument("--ssh-keys", type=Path, help="authorized_keys for field service (SSH stays off without it)")
+    mb.add_argument("--days", type=int, default=825, help="validity of the kiosk's certificate")
+    mb.add_argument("--out", type=Path, required=True, help="bundle file to write (.tar.gz)")
+
     e = sub.add_parser("export-consents", parents=[dbp], help="consent records as JSON lines")
     e.add_argument("--out", type=Path, help="file to write (default: standard output)")
     return p
@@ -145,6 +157,27 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _serve(args)
         if args.command == "publish-config":
             return _publish(args)
+        if args.command == "make-bundle":
+            from hq.bundle import make_bundle
+
+            host, port = args.mqtt
+            path = make_bundle(
+                args.kiosk_id,
+                args.kiosk_number,
+                store_config=args.store_config,
+                hq_keys_dir=args.keys,
+                ca_cert=args.ca_cert,
+                ca_key=args.ca_key,
+                mqtt_host=host,
+                mqtt_port=port,
+                authorized_keys=args.ssh_keys,
+                out=args.out,
+                cert_days=args.days,
+            )
+            print(
+                f"bundle for {args.kiosk_id} written to {path} (copy it to the boot partition as kiosk-provision.tar.gz)"
+            )
+            return EXIT_OK
         engine = db.connect(args.db)
         if args.command == "purchase":
             settings = load_settings(args.program)

@@ -28,6 +28,8 @@ SEAL_PUB = "hq_seal.pub"
 SIGN_KEY = "hq_sign.key"
 SIGN_PUB = "hq_sign.pub"
 PHONE_KEY = "hq_phone.key"
+CARD_MAC_KEY = "card_mac.key"
+"""The fleet's card-MAC key: every kiosk tags card QR codes with it and head office can verify them."""
 
 
 class KeysError(ValueError):
@@ -68,7 +70,7 @@ def _read(path: Path, size: int) -> bytes:
 def keygen(folder: Path, *, overwrite: bool = False) -> HqKeys:
     """Create a fresh set of keys in ``folder``; refuses to replace existing keys unless ``overwrite``."""
     if not overwrite:
-        for name in (SEAL_KEY, SIGN_KEY, PHONE_KEY):
+        for name in (SEAL_KEY, SIGN_KEY, PHONE_KEY, CARD_MAC_KEY):
             if (folder / name).exists():
                 raise FileExistsError(f"{folder / name} exists; refusing to replace head office's keys")
     seal = PrivateKey.generate()
@@ -77,6 +79,7 @@ def keygen(folder: Path, *, overwrite: bool = False) -> HqKeys:
     write_secret(folder / SEAL_KEY, base64.b64encode(bytes(seal)))
     write_secret(folder / SIGN_KEY, base64.b64encode(bytes(sign)))
     write_secret(folder / PHONE_KEY, base64.b64encode(phone))
+    write_secret(folder / CARD_MAC_KEY, base64.b64encode(secrets.token_bytes(32)))
     _write_public(folder / SEAL_PUB, bytes(seal.public_key))
     _write_public(folder / SIGN_PUB, bytes(sign.verify_key))
     return HqKeys(seal, sign, phone)

@@ -175,19 +175,37 @@ def cmd_provision(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    """Run the kiosk: the touchscreen UI when a display exists, otherwise the headless demo into out/demo."""
+    """Run the kiosk: the touchscreen when a display exists, otherwise the headless demo into out/demo.
+
+    With a development configuration a local broker and head office run beside it (see devstack).
+    """
     from kiosk.app import display_available
 
     if not display_available():
+        import json
+
+        from kiosk.demo import run_demo
+
         out = Path("out/demo")
-        args.out, args.size, args.script = out, None, None
-        code = cmd_demo(args)
+        result = run_demo(out, with_hq=True)
+        print(
+            json.dumps({k: result.get(k) for k in ("outcome", "card_number", "hq_registrations")}, ensure_ascii=False)
+        )
         print(f"no display found: ran the demo instead; its pictures are in {out.resolve() / 'screens'}")
-        return code
+        if "hq_registrations" in result:
+            print(f"head office stored the sign-up: {result['hq_registrations']} registration(s) in its database")
+        return ExitCode.OK
     from kiosk.app import run
     from kiosk.config import load_config
+    from kiosk.devstack import start_devstack
 
-    return run(load_config(args.config), lang=args.lang)
+    cfg = load_config(args.config)
+    stack = start_devstack(cfg)
+    try:
+        return run(cfg, lang=args.lang)
+    finally:
+        if stack is not None:
+            stack.stop()
 
 
 def _size(text: str) -> tuple[int, int]:
