@@ -6,7 +6,11 @@ ingest (``hq.ingest``) on a SQLite database when it is importable, otherwise an 
 output says which). The reference is a bare paho QoS 1 publish loop of the same payloads to the same
 broker in the same run. The last line of output is one JSON object.
 
-    .venv/bin/python bench/sync.py [--events N]
+    .venv/bin/python bench/sync.py [--events N] [--max-inflight N] [--hq-instances N]
+
+The default run is one head-office process (one subscriber, one SQLite writer). ``--hq-instances N``
+starts N head-office processes that share the events through ``$share/hq/...`` (the design's scaling
+path) and write to the same SQLite database; the output and JSON say how many were used.
 """
 
 from __future__ import annotations
@@ -93,7 +97,15 @@ class HeadOffice:
     """Subscribes to the kiosk's events, stores them (real ingest if available) and acks per batch."""
 
     def __init__(
-        self, host: str, port: int, topics: contract.Topics, hq_private: PrivateKey, workdir: Path, real: bool
+        self,
+        host: str,
+        port: int,
+        topics: contract.Topics,
+        hq_private: PrivateKey,
+        workdir: Path,
+        real: bool,
+        instance: int = 0,
+        shared: bool = False,
     ) -> None:
         self.topics = topics
         self.inbox: queue.SimpleQueue[tuple[str, bytes]] = queue.SimpleQueue()
@@ -112,12 +124,13 @@ class HeadOffice:
             pass
         except Exception as exc:  # any import or setup problem: fall back, and say so
             self.kind += f" [{type(exc).__name__}]"
-        self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="bench-hq", protocol=mqtt.MQTTv5)
+        self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"bench-hq-{instance}", protocol=mqtt.MQTTv5)
         self.client.max_inflight_messages_set(200)
         self.client.on_socket_open = _no_delay
         self.client.on_message = lambda _c, _u, m: self.inbox.put((m.topic, m.payload))
         connected = threading.Event()
-        self.client.on_connect = lambda c, _u, _f, _r, _p: (c.subscribe(topics.events, qos=1), connected.set())
+        subscription = f"$share/hq/{topics.events}" if shared else topics.events
+        self.client.on_connect = lambda c, _u, _f, _r, _p: (c.subscribe(subscription, qos=1), connected.set())
         props = Properties(PacketTypes.CONNECT)
         props.SessionExpiryInterval = 3600
         self.client.connect(host, port, clean_start=False, properties=props)
@@ -159,10 +172,20 @@ class HeadOffice:
 
 
 def hq_process(
-    host: str, port: int, prefix: str, kiosk_id: str, private: bytes, workdir: str, real: bool, conn: Any
+    host: str,
+    port: int,
+    prefix: str,
+    kiosk_id: str,
+    private: bytes,
+    workdir: str,
+    real: bool,
+    instance: int,
+    shared: bool,
+    conn: Any,
 ) -> None:
     """Head office in its own process (as in life: it does not share the kiosk's interpreter)."""
-    hq = HeadOffice(host, port, contract.Topics(prefix, kiosk_id), PrivateKey(private), Path(workdir), real)
+    topics = contract.Topics(prefix, kiosk_id)
+    hq = HeadOffice(host, port, topics, PrivateKey(private), Path(workdir), real, instance, shared)
     conn.send(hq.kind)
     conn.recv()  # told to stop
     hq.stop()
@@ -195,7 +218,7 @@ def bare_loop(host: str, port: int, payloads: list[bytes], inflight: int) -> flo
     return took
 
 
-def drain_run(work: Path, broker: Any, n: int, real: bool, max_inflight: int) -> dict[str, Any]:
+def drain_run(work: Path, broker: Any, n: int, real: bool, max_inflight: int, instances: int) -> dict[str, Any]:
     """Fill a fresh kiosk store with ``n`` events and time the sync link draining it."""
     run_dir = work / ("real" if real else "plain")
     cfg = make_config(run_dir, sync={"host": broker.host, "port": broker.port, "max_inflight": max_inflight})
@@ -205,11 +228,22 @@ def drain_run(work: Path, broker: Any, n: int, real: bool, max_inflight: int) ->
     with store._tx("bench backlog") as db:
         for ev in events:
             Store._insert_event(db, ev)
-    ours, theirs = multiprocessing.Pipe()
     args = (broker.host, broker.port, cfg.sync.topic_prefix, cfg.kiosk.id, bytes(load_dev_hq_private(cfg)))
-    proc = multiprocessing.get_context("fork").Process(target=hq_process, args=(*args, str(run_dir), real, theirs))
-    proc.start()
-    kind = ours.recv()
+    shared = instances > 1
+    pipes, procs = [], []
+    for i in range(instances):
+        ours, theirs = multiprocessing.Pipe()
+        proc = multiprocessing.get_context("fork").Process(
+            target=hq_process, args=(*args, str(run_dir), real, i, shared, theirs)
+        )
+        proc.start()
+        pipes.append(ours)
+        procs.append(proc)
+    kind = pipes[0].recv()
+    for ours in pipes[1:]:
+        ours.recv()
+    if shared:
+        kind += f", {instances} instances sharing $share/hq"
     link = make_sync(cfg, store, keys)
     t0 = time.perf_counter()
     link.start()
@@ -220,13 +254,17 @@ def drain_run(work: Path, broker: Any, n: int, real: bool, max_inflight: int) ->
     left = store.outbox_stats(time.time())[0]
     counters = link.status_counters()
     link.stop()
-    ours.send("stop")
-    stored = ours.recv()
-    proc.join(5)
+    for ours in pipes:
+        ours.send("stop")
+    counts = [ours.recv() for ours in pipes]
+    stored = None if counts[0] is None else sum(counts)
+    for proc in procs:
+        proc.join(5)
     store.close()
     return {
         "head_office": kind,
         "max_inflight": max_inflight,
+        "hq_instances": instances,
         "drain_s": round(took, 3),
         "events_per_s": round((n - left) / took, 1),
         "left_in_outbox": left,
@@ -239,12 +277,13 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--events", type=int, default=10_000)
     parser.add_argument("--max-inflight", type=int, default=None, help="default: the kiosk configuration's")
+    parser.add_argument("--hq-instances", type=int, default=1, help="head-office processes ($share/hq/...)")
     args = parser.parse_args()
     n = args.events
 
     with tempfile.TemporaryDirectory(prefix="bench-sync-") as tmp:
         work = Path(tmp)
-        broker = start_broker(work, extra="set_tcp_nodelay true\n")
+        broker = start_broker(work)
         try:
             cfg = make_config(work / "ref")
             inflight = args.max_inflight or cfg.sync.max_inflight
@@ -257,7 +296,7 @@ def main() -> None:
             print(f"reference, bare paho QoS 1 publish loop: {bare:.2f} s, {bare_rate:,.0f} msg/s")
             runs = {}
             for real in (False, True):
-                r = drain_run(work, broker, n, real, inflight)
+                r = drain_run(work, broker, n, real, inflight, args.hq_instances)
                 r["ratio"] = round(r["events_per_s"] / bare_rate, 3)
                 runs["hq_ingest" if real else "plain_ack"] = r
                 print(

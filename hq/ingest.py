@@ -1,4 +1,4 @@
-"""Storing kiosk events: idempotent on ``event_id``, one transaction per batch, one savepoint per event.
+"""Storing kiosk events: idempotent on ``event_id``, one transaction per batch, bulk inserts.
 
 Every event that carries a usable ``event_id`` ends up either stored (customer, card and consent
 records) or dead-lettered in ``rejected_events`` with the reason and the payload as received (its
@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+import sqlalchemy as sa
 from nacl.exceptions import CryptoError
 from nacl.public import PrivateKey
 from sqlalchemy.engine import Connection, Engine
@@ -153,6 +154,50 @@ def _parse(envelope: dict[str, Any], topic_kiosk: str, seal_key: PrivateKey) -> 
 
 
 @dataclass
+class _Prepared:
+    """One message after the pure-Python work (topic, JSON, checks, unsealing): ready to be written."""
+
+    kiosk_id: str | None
+    event_id: str | None
+    event_type: str
+    payload: bytes
+    signup: _Signup | None
+    reason: Reason | None
+
+
+# Statements built once: SQLAlchemy compiles each shape once and then reuses it.
+_INSERT_EVENTS = db.events.insert()
+_INSERT_CUSTOMERS = db.customers.insert()
+_INSERT_CARDS = db.cards.insert()
+_INSERT_CONSENTS = db.consent_records.insert()
+_BULK_SQL: dict[tuple[str, str, tuple[str, ...]], tuple[str, tuple[str, ...] | None]] = {}
+
+
+def _insert_many(conn: Connection, table: sa.Table, rows: list[dict[str, Any]]) -> None:
+    """One ``executemany`` of plain values (every row has the same keys) on the driver.
+
+    The INSERT is compiled once per dialect, table and column set; the rows then go to the driver
+    without SQLAlchemy's per-row parameter processing (which costs more than SQLite's insert itself).
+    The values are plain str, int, float, bool, bytes and None, which every supported driver takes.
+    """
+    keys = tuple(rows[0])
+    cache_key = (conn.dialect.name, table.name, keys)
+    sql = _BULK_SQL.get(cache_key)
+    if sql is None:
+        compiled = table.insert().compile(dialect=conn.dialect, column_keys=list(keys))
+        order = tuple(compiled.positiontup) if conn.dialect.positional and compiled.positiontup else None
+        sql = _BULK_SQL[cache_key] = (compiled.string, order)
+    text, order = sql
+    if order is None:
+        conn.exec_driver_sql(text, rows)
+    else:
+        conn.exec_driver_sql(text, [tuple(row[k] for k in order) for row in rows])
+
+
+_SEEN_CHUNK = 500  # event ids per ``IN (...)`` look-up (far below every database's parameter limit)
+
+
+@dataclass
 class Ingestor:
     engine: Engine
     seal_key: PrivateKey
@@ -165,112 +210,186 @@ class Ingestor:
         return self.ingest([(topic, payload)])[0]
 
     def ingest(self, messages: Sequence[tuple[str, bytes]]) -> list[Outcome]:
-        """Store a batch in one transaction (a savepoint per event); returns once it is committed."""
+        """Store a batch in one transaction; returns once it is committed.
+
+        Parsing, checks and unsealing run first, outside the transaction. The transaction then looks up
+        the batch's already-seen event ids in one query and bulk-inserts the new events, customers,
+        cards and consent records. If the bulk insert clashes (a card or consent id already taken), it
+        is rolled back to a savepoint and the batch is written event by event, each in its own
+        savepoint, so only the clashing events are dead-lettered.
+        """
         now = self.clock()
+        prepared = [self._prepare(topic, payload) for topic, payload in messages]
         with self.engine.begin() as conn:
-            outcomes = [self._one(conn, topic, payload, now) for topic, payload in messages]
+            outcomes = self._store_batch(conn, prepared, now)
         for o in outcomes:
             self.counts[o.status.value if o.reason is None else f"{o.status.value}:{o.reason.value}"] += 1
             if o.status is Status.REJECTED:
                 log.warning("event %s from %s rejected: %s", o.event_id, o.kiosk_id, o.reason)
         return outcomes
 
-    def _one(self, conn: Connection, topic: str, payload: bytes, now: float) -> Outcome:
+    def _prepare(self, topic: str, payload: bytes) -> _Prepared:
         topic_kiosk = contract.kiosk_id_from_topic(topic, self.prefix)
         if topic_kiosk is None:
-            return self._dead_letter(conn, None, None, Reason.BAD_TOPIC, payload, now)
+            return _Prepared(None, None, "", payload, None, Reason.BAD_TOPIC)
         try:
             envelope = contract.loads(payload)
         except contract.BadMessage:
-            return self._dead_letter(conn, topic_kiosk, None, Reason.NOT_JSON, payload, now)
+            return _Prepared(topic_kiosk, None, "", payload, None, Reason.NOT_JSON)
         event_id = envelope.get("event_id")
         if not isinstance(event_id, str) or not _ID_RE.match(event_id):
-            return self._dead_letter(conn, topic_kiosk, None, Reason.NO_EVENT_ID, payload, now)
+            return _Prepared(topic_kiosk, None, "", payload, None, Reason.NO_EVENT_ID)
         event_type = str(envelope.get("type"))[:64]
         try:
-            signup: _Signup | None = _parse(envelope, topic_kiosk, self.seal_key)
-            reason = None
+            signup = _parse(envelope, topic_kiosk, self.seal_key)
         except _Reject as exc:
-            signup, reason = None, exc.reason
+            return _Prepared(topic_kiosk, event_id, event_type, payload, None, exc.reason)
+        return _Prepared(topic_kiosk, event_id, event_type, payload, signup, None)
 
-        sp = conn.begin_nested()
-        try:
-            conn.execute(
-                db.events.insert().values(
-                    event_id=event_id,
-                    kiosk_id=topic_kiosk,
-                    type=event_type,
-                    received_at=now,
-                    outcome=Status.STORED.value if signup else Status.REJECTED.value,
-                )
-            )
-        except IntegrityError:
-            sp.rollback()
-            return Outcome(topic_kiosk, event_id, Status.DUPLICATE)
-        sp.commit()
-        if signup is None:
+    @staticmethod
+    def _seen(conn: Connection, event_ids: list[str]) -> set[str]:
+        seen: set[str] = set()
+        col = db.events.c.event_id
+        for i in range(0, len(event_ids), _SEEN_CHUNK):
+            chunk = event_ids[i : i + _SEEN_CHUNK]
+            seen.update(conn.execute(sa.select(col).where(col.in_(chunk))).scalars())
+        return seen
+
+    def _store_batch(self, conn: Connection, prepared: list[_Prepared], now: float) -> list[Outcome]:
+        seen = self._seen(conn, list({p.event_id for p in prepared if p.event_id is not None}))
+        outcomes: list[Outcome | None] = [None] * len(prepared)
+        dead: list[tuple[int, _Prepared]] = []  # no event id, or refused: dead-lettered (in message order)
+        fresh: list[tuple[int, _Prepared]] = []  # new event ids: get an ``events`` row
+        for i, p in enumerate(prepared):
+            if p.event_id is None:
+                dead.append((i, p))
+            elif p.event_id in seen:
+                outcomes[i] = Outcome(p.kiosk_id, p.event_id, Status.DUPLICATE)
+            else:
+                seen.add(p.event_id)  # a second copy later in the same batch is a duplicate
+                fresh.append((i, p))
+                if p.signup is None:
+                    dead.append((i, p))
+
+        conflicts: set[int] = set()
+        if fresh:
+            sp = conn.begin_nested()
+            try:
+                self._bulk_insert(conn, [p for _, p in fresh], now)
+            except IntegrityError:
+                sp.rollback()
+                conflicts = self._insert_one_by_one(conn, fresh, now)
+            else:
+                sp.commit()
+
+        rejected_rows = []
+        for i, p in sorted([*dead, *((i, p) for i, p in fresh if i in conflicts)], key=lambda ip: ip[0]):
+            reason = Reason.CONFLICT if i in conflicts else p.reason
             assert reason is not None
-            self._dead_letter(conn, topic_kiosk, event_id, reason, payload, now)
-            return Outcome(topic_kiosk, event_id, Status.REJECTED, reason)
-
-        sp = conn.begin_nested()
-        try:
-            self._store_signup(conn, signup, now)
-        except IntegrityError:
-            sp.rollback()
-            conn.execute(
-                db.events.update().where(db.events.c.event_id == event_id).values(outcome=Status.REJECTED.value)
+            outcomes[i] = Outcome(p.kiosk_id, p.event_id, Status.REJECTED, reason)
+            rejected_rows.append(
+                {
+                    "event_id": p.event_id,
+                    "topic_kiosk_id": p.kiosk_id,
+                    "reason": reason.value,
+                    "payload": p.payload[: contract.MAX_PAYLOAD],
+                    "received_at": now,
+                }
             )
-            return self._dead_letter(conn, topic_kiosk, event_id, Reason.CONFLICT, payload, now)
-        sp.commit()
-        return Outcome(topic_kiosk, event_id, Status.STORED)
+        if rejected_rows:
+            _insert_many(conn, db.rejected_events, rejected_rows)
+        for i, p in fresh:
+            if outcomes[i] is None:
+                outcomes[i] = Outcome(p.kiosk_id, p.event_id, Status.STORED)
+        assert all(o is not None for o in outcomes)
+        return outcomes  # type: ignore[return-value]
+
+    @staticmethod
+    def _event_row(p: _Prepared, now: float, outcome: Status) -> dict[str, Any]:
+        return {
+            "event_id": p.event_id,
+            "kiosk_id": p.kiosk_id,
+            "type": p.event_type,
+            "received_at": now,
+            "outcome": outcome.value,
+        }
+
+    @classmethod
+    def _bulk_insert(cls, conn: Connection, fresh: list[_Prepared], now: float) -> None:
+        _insert_many(
+            conn,
+            db.events,
+            [cls._event_row(p, now, Status.STORED if p.signup else Status.REJECTED) for p in fresh],
+        )
+        signups = [p.signup for p in fresh if p.signup is not None]
+        if not signups:
+            return
+        _insert_many(conn, db.customers, [_customer_row(s, now) for s in signups])
+        # Cards point at their customer rows; one look-up by the (unique) card numbers just inserted.
+        by_card: dict[str, int] = {}
+        c = db.customers.c
+        cards_in_batch = [s.card for s in signups]
+        for i in range(0, len(cards_in_batch), _SEEN_CHUNK):
+            chunk = cards_in_batch[i : i + _SEEN_CHUNK]
+            by_card.update((card, cid) for card, cid in conn.execute(sa.select(c.card, c.id).where(c.card.in_(chunk))))
+        _insert_many(conn, db.cards, [_card_row(s, by_card[s.card], now) for s in signups])
+        _insert_many(conn, db.consent_records, [row for s in signups for row in _consent_rows(s)])
+
+    def _insert_one_by_one(self, conn: Connection, fresh: list[tuple[int, _Prepared]], now: float) -> set[int]:
+        """The slow path after a clash: each event in its own savepoint. Returns the clashing indexes."""
+        conflicts: set[int] = set()
+        for i, p in fresh:
+            stored = p.signup is not None
+            conn.execute(_INSERT_EVENTS, self._event_row(p, now, Status.STORED if stored else Status.REJECTED))
+            if p.signup is None:
+                continue
+            sp = conn.begin_nested()
+            try:
+                self._store_signup(conn, p.signup, now)
+            except IntegrityError:
+                sp.rollback()
+                conn.execute(
+                    db.events.update().where(db.events.c.event_id == p.event_id).values(outcome=Status.REJECTED.value)
+                )
+                conflicts.add(i)
+            else:
+                sp.commit()
+        return conflicts
 
     @staticmethod
     def _store_signup(conn: Connection, s: _Signup, now: float) -> None:
-        result = conn.execute(
-            db.customers.insert().values(
-                card=s.card,
-                kiosk_id=s.kiosk_id,
-                event_id=s.event_id,
-                ads_consent=s.ads_consent,
-                blocked=False,
-                created_at=now,
-                **s.personal,
-            )
-        )
+        result = conn.execute(_INSERT_CUSTOMERS, _customer_row(s, now))
         customer_id = result.inserted_primary_key[0]  # type: ignore[index]
-        conn.execute(
-            db.cards.insert().values(
-                card=s.card, customer_id=customer_id, kiosk_id=s.kiosk_id, issued_at=now, blocked=False
-            )
-        )
-        conn.execute(
-            db.consent_records.insert(),
-            [
-                {**{k: r[k] for k in _CONSENT_FIELDS}, "kiosk_id": s.kiosk_id, "card": s.card, "event_id": s.event_id}
-                for r in s.consents
-            ],
-        )
+        conn.execute(_INSERT_CARDS, _card_row(s, customer_id, now))
+        conn.execute(_INSERT_CONSENTS, _consent_rows(s))
 
-    @staticmethod
-    def _dead_letter(
-        conn: Connection,
-        kiosk_id: str | None,
-        event_id: str | None,
-        reason: Reason,
-        payload: bytes,
-        now: float,
-    ) -> Outcome:
-        conn.execute(
-            db.rejected_events.insert().values(
-                event_id=event_id,
-                topic_kiosk_id=kiosk_id,
-                reason=reason.value,
-                payload=payload[: contract.MAX_PAYLOAD],
-                received_at=now,
-            )
-        )
-        return Outcome(kiosk_id, event_id, Status.REJECTED, reason)
+
+def _customer_row(s: _Signup, now: float) -> dict[str, Any]:
+    return {
+        "card": s.card,
+        "kiosk_id": s.kiosk_id,
+        "event_id": s.event_id,
+        "ads_consent": s.ads_consent,
+        "blocked": False,
+        "created_at": now,
+        **s.personal,
+    }
+
+
+def _card_row(s: _Signup, customer_id: int, now: float) -> dict[str, Any]:
+    return {"card": s.card, "customer_id": customer_id, "kiosk_id": s.kiosk_id, "issued_at": now, "blocked": False}
+
+
+def _consent_rows(s: _Signup) -> list[dict[str, Any]]:
+    return [
+        {
+            **{k: r[k] for k in _CONSENT_FIELDS},
+            "kiosk_id": s.kiosk_id,
+            "card": s.card,
+            "event_id": s.event_id,
+        }
+        for r in s.consents
+    ]
 
 
 def acks_by_kiosk(outcomes: Iterable[Outcome]) -> dict[str, list[list[str]]]:

@@ -291,7 +291,7 @@ class SyncSection(_Model):
     password_secret: str | None = None
     keepalive_s: Annotated[int, Field(ge=5, le=3600)] = 30
     session_expiry_s: Annotated[int, Field(ge=60, le=30 * 86400)] = 7 * 86400
-    max_inflight: Annotated[int, Field(ge=1, le=1000)] = 50
+    max_inflight: Annotated[int, Field(ge=1, le=1000)] = 500
     heartbeat_s: Annotated[int, Field(ge=5, le=3600)] = 60
     rpc_timeout_s: Annotated[float, Field(gt=0, le=60)] = 5.0
     topic_prefix: Annotated[str, Field(pattern=r"^[a-z0-9/]+$")] = "loyalty/v1"

@@ -135,3 +135,39 @@ def test_card_conflict_is_dead_lettered_and_acked(engine: Engine, keys: HqKeys) 
     with engine.connect() as conn:
         outcome = conn.execute(sa.select(db.events.c.outcome).where(db.events.c.event_id == clash["event_id"])).scalar()
     assert outcome == "rejected"
+
+
+def test_bulk_batch_links_cards_and_falls_back_only_for_the_clash(engine: Engine, keys: HqKeys) -> None:
+    ing = Ingestor(engine, keys.seal)
+    pub = keys.seal.public_key
+    earlier = signup_envelope("kiosk-a", pub, card="000100000090")
+    assert ing.ingest_one(events_topic("kiosk-a"), contract.dumps(earlier)).status is Status.STORED
+    good = [signup_envelope("kiosk-a", pub, card=f"00010000010{i}") for i in range(3)]
+    clash = signup_envelope("kiosk-a", pub, card="000100000090")  # card taken by an earlier batch
+    broken = {**signup_envelope("kiosk-a", pub, card="000100000200"), "sealed": "AAAA"}
+    batch = [good[0], earlier, clash, good[1], broken, good[2]]
+    out = ing.ingest([(events_topic("kiosk-a"), contract.dumps(e)) for e in batch])
+    assert [o.status for o in out] == [
+        Status.STORED,
+        Status.DUPLICATE,
+        Status.REJECTED,
+        Status.STORED,
+        Status.REJECTED,
+        Status.STORED,
+    ]
+    assert (out[2].reason, out[4].reason) == (Reason.CONFLICT, Reason.UNSEALABLE)
+    assert _count(engine, db.customers) == 4 and _count(engine, db.consent_records) == 8
+    with engine.connect() as conn:
+        linked = conn.execute(
+            sa.select(db.cards.c.card, db.customers.c.card, db.customers.c.event_id).join(
+                db.customers, db.cards.c.customer_id == db.customers.c.id
+            )
+        ).all()
+        dead = conn.execute(sa.select(db.rejected_events.c.event_id).order_by(db.rejected_events.c.id)).scalars()
+        assert list(dead) == [clash["event_id"], broken["event_id"]]
+    assert len(linked) == 4 and all(card == customer_card for card, customer_card, _ in linked)
+    assert {e for _, _, e in linked} == {earlier["event_id"], *(g["event_id"] for g in good)}
+    # the same batch again (a redelivery) is all duplicates and writes nothing
+    again = ing.ingest([(events_topic("kiosk-a"), contract.dumps(e)) for e in batch])
+    assert {o.status for o in again} == {Status.DUPLICATE}
+    assert _count(engine, db.customers) == 4 and _count(engine, db.rejected_events) == 2

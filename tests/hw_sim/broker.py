@@ -59,6 +59,7 @@ def default_config(*, tls_dir: Path | None = None, extra: str = "") -> str:
         "max_queued_messages 100000",
         "max_queued_bytes 0",
         "max_inflight_messages 100",
+        "set_tcp_nodelay true",
         "log_dest stderr",
         "log_type error",
         "log_type warning",
