@@ -186,12 +186,53 @@ def health(worker: Any, scanner: Any, cfg: Config) -> dict[str, Any]:
     }
 
 
+def attach_notifier(ui: Any, notifier: Any, on_frame: Callable[[], None] | None = None) -> None:
+    """systemd: READY=1 once the first frame is on screen, WATCHDOG=1 from every loop iteration.
+
+    The watchdog ping comes from the frame loop itself, so a loop that freezes (a device call
+    that never returns, a deadlock) stops the pings and systemd restarts the kiosk.
+    """
+
+    def first_frame() -> None:
+        notifier.ready()
+        notifier.status("serving")
+
+    def frame() -> None:
+        notifier.watchdog()
+        if on_frame is not None:
+            on_frame()
+
+    ui.on_first_frame = first_frame
+    ui.on_frame = frame
+
+
 def run(cfg: Config, *, lang: str | None = None, on_frame: Callable[[], None] | None = None) -> int:
     """Open the kiosk window and run until it is closed."""
+    from kiosk.notify import Notifier
+
+    notifier = Notifier.from_env()
     kiosk = build(cfg, lang=lang)
-    kiosk.ui.on_frame = on_frame
+    attach_notifier(kiosk.ui, notifier, on_frame)
     try:
         kiosk.ui.run()
     finally:
+        notifier.stopping()
         kiosk.close()
     return 0
+
+
+def run_not_set_up(reason_key: str, details: list[str]) -> int:
+    """No usable configuration: show why on the screen, keep the watchdog fed, never crash-loop."""
+    from kiosk.errors import ExitCode
+    from kiosk.notify import Notifier
+    from kiosk.screens.setup_error import show_setup_error
+
+    notifier = Notifier.from_env()
+
+    def first_frame() -> None:
+        notifier.ready()
+        notifier.status("not set up")
+
+    show_setup_error(reason_key, details, on_frame=notifier.watchdog, on_first_frame=first_frame)
+    notifier.stopping()
+    return ExitCode.CONFIG

@@ -195,17 +195,33 @@ def cmd_run(args: argparse.Namespace) -> int:
         if "hq_registrations" in result:
             print(f"head office stored the sign-up: {result['hq_registrations']} registration(s) in its database")
         return ExitCode.OK
-    from kiosk.app import run
+    from kiosk.app import run, run_not_set_up
     from kiosk.config import load_config
     from kiosk.devstack import start_devstack
+    from kiosk.errors import ConfigError
 
-    cfg = load_config(args.config)
+    try:
+        cfg = load_config(args.config)
+    except ConfigError as exc:
+        details = str(exc).splitlines()
+        refused = _provision_error()
+        return run_not_set_up("setup.provision" if refused else "setup.config", refused + details)
     stack = start_devstack(cfg)
     try:
         return run(cfg, lang=args.lang)
     finally:
         if stack is not None:
             stack.stop()
+
+
+def _provision_error() -> list[str]:
+    """The lines of a refused provisioning bundle's error file, if there is one."""
+    from kiosk.provision import ERROR_FILE
+
+    try:
+        return (Path("/") / ERROR_FILE).read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return []
 
 
 def _size(text: str) -> tuple[int, int]:

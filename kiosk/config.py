@@ -313,6 +313,8 @@ class PathsSection(_Model):
     """Relative to state_dir."""
     dev_keys: bool = False
     """Development only: create missing keys on first run (including a head-office key pair)."""
+    min_free_mb: Annotated[int, Field(ge=1, le=10_000)] = 20
+    """Below this much free space in state_dir the kiosk takes no new sign-up (out of service)."""
 
 
 class Config(_Model):

@@ -122,6 +122,8 @@ def states(ui: Any) -> Iterator[str]:
         ui.dirty = True
         yield f"balance-{mode}"
     ui.finish()
+    ui.fault = "DiskFullError"
     ui.go("out_of_service")
     yield "out-of-service"
+    ui.fault = None
     ui.home()

@@ -17,6 +17,8 @@ class OutOfServiceScreen(Screen):
     def draw_body(self, ctx: Ctx, body: pygame.Rect) -> None:
         theme = ctx.theme
         pygame.draw.rect(ctx.surface, theme.palette.panel, body, border_radius=theme.radius * 2)
-        head, call = split_v(body.inflate(-2 * theme.pad, -2 * theme.pad), [1, 1.4], theme.gap * 2)
+        head, detail, call = split_v(body.inflate(-2 * theme.pad, -2 * theme.pad), [1, 0.8, 1.4], theme.gap * 2)
         ctx.text(ctx.t("fault.out_of_service"), head, size=theme.huge_size, bold=True, color=theme.palette.danger)
+        if self.ui.fault == "DiskFullError":
+            ctx.text(ctx.t("setup.disk"), detail, size=theme.text_size)
         ctx.text(ctx.t("fault.call", contact=self.ui.cfg.operator.contact), call, size=theme.title_size)

@@ -13,6 +13,7 @@ import contextlib
 import logging
 import math
 import queue
+import shutil
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -28,7 +29,7 @@ from kiosk.core import cards, program
 from kiosk.core.consent import ConsentKind
 from kiosk.core.flow import EndReason, SignupSession, Step
 from kiosk.core.validation import validate_form
-from kiosk.errors import StoreError
+from kiosk.errors import DiskFullError, StoreError
 from kiosk.i18n import LANGS, catalog, t
 from kiosk.lookup import Lookup
 from kiosk.screens.base import Screen
@@ -117,6 +118,7 @@ class KioskUI:
         self.pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="kiosk-io")
         self._frame_clock = pygame.time.Clock()
         self._idle_shown_s: int | None = None
+        self._storage_checked = 0.0
 
         pygame.display.init()
         pygame.font.init()
@@ -231,18 +233,16 @@ class KioskUI:
             self.end_session(EndReason.ABANDONED)
         self.wipe()
         self.go("out_of_service")
-        panel = self.devices.panel
-        if panel is not None:
-            try:
-                panel.set_status("fault")
-            except Exception:
-                log.exception("status LED")
+        self._status_led("fault")
 
     # --- the sign-up -------------------------------------------------------------------------
 
     def start_signup(self) -> None:
         if self.session is not None:
             self.end_session(EndReason.ABANDONED)
+        if not self.storage_ok():
+            self.out_of_service(DiskFullError(f"{self.cfg.state_dir}: less than {self.cfg.paths.min_free_mb} MB free"))
+            return
         self.session = self.service.start()
         self.go("rules")
 
@@ -580,6 +580,42 @@ class KioskUI:
         if self.toast is not None and time.monotonic() >= self.toast[1]:
             self.toast = None
             self.dirty = True
+        self._check_storage()
+
+    # --- storage: no sign-up the kiosk cannot keep -------------------------------------------
+
+    STORAGE_CHECK_S = 2.0
+
+    def storage_ok(self) -> bool:
+        """Enough free space in the state folder to record a sign-up (``paths.min_free_mb``)."""
+        try:
+            free = shutil.disk_usage(self.cfg.state_dir).free
+        except OSError:
+            return False
+        return free >= self.cfg.paths.min_free_mb * 1_000_000
+
+    def _check_storage(self) -> None:
+        """Between customers: go out of service when the disk fills, and back when space returns."""
+        now = time.monotonic()
+        if now - self._storage_checked < self.STORAGE_CHECK_S:
+            return
+        self._storage_checked = now
+        name = self.current.name
+        if name == "attract" and not self.storage_ok():
+            self.out_of_service(DiskFullError(f"{self.cfg.state_dir}: less than {self.cfg.paths.min_free_mb} MB free"))
+        elif name == "out_of_service" and self.fault == "DiskFullError" and self.storage_ok():
+            log.warning("storage has room again: back in service")
+            self.fault = None
+            self.home()
+            self._status_led("ready")
+
+    def _status_led(self, pattern: str) -> None:
+        panel = self.devices.panel
+        if panel is not None:
+            try:
+                panel.set_status(pattern)
+            except Exception:
+                log.exception("status LED")
 
     def idle_seconds_left(self) -> int:
         return self._idle_shown_s or 0
