@@ -117,7 +117,7 @@ def build(
         if sync and cfg.sync.enabled:
             from kiosk.sync import make_sync
 
-            link = make_sync(cfg, store, keys, health=lambda: health(worker, scanner_service, cfg))
+            link = make_sync(cfg, store, keys, health=lambda: health(worker, scanner_service, panel, cfg))
             service.on_committed = link.notify_new_event
             link.start()
             closers.append(link.stop)
@@ -167,21 +167,28 @@ def build(
     )
 
 
-def health(worker: Any, scanner: Any, cfg: Config) -> dict[str, Any]:
+def health(worker: Any, scanner: Any, panel: Any, cfg: Config) -> dict[str, Any]:
     """What the heartbeat reports about the devices (called from the sync thread; reads only)."""
     import shutil
 
     status = getattr(worker, "status", None)
     printer = getattr(status, "value", "unknown")
+    paper = {"paper_out": "out", "paper_low": "low", "ready": "ok"}.get(printer, "unknown")
+    if paper in ("ok", "unknown") and panel is not None and panel.paper_low:
+        paper = "low"  # the roll sensor on the panel input sees it before the printer says so
     try:
         free_mb = shutil.disk_usage(cfg.state_dir).free // 1_000_000
     except OSError:
         free_mb = None
     return {
         "printer": printer,
-        "paper": {"paper_out": "out", "paper_low": "low", "ready": "ok"}.get(printer, "unknown"),
+        "paper": paper,
         "held_jobs": len(worker.pending()) if worker is not None else 0,
         "camera": "off" if scanner is None else ("fault" if scanner.faulted else "ok"),
+        "enclosure": "unknown"
+        if panel is None or panel.tamper_open is None
+        else ("open" if panel.tamper_open else "closed"),
+        "staff_call": bool(panel is not None and panel.call_pending),
         "disk_free_mb": free_mb,
     }
 

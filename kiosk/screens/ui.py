@@ -464,6 +464,32 @@ class KioskUI:
         elif name == "call-pressed":
             self.toast = ("ui.staff_called", time.monotonic() + 5)
             self.dirty = True
+            self._audit("staff_called", {})
+        elif name == "call-held":
+            # a member of staff holds the button: the call is answered, the call LED goes off
+            panel = self.devices.panel
+            if panel is not None:
+                panel.call_acknowledged()
+            self._audit("staff_answered", {})
+        elif name in ("paper-low", "paper-ok"):
+            log.warning("printer paper: %s", name)
+            self._audit(name, {})
+        elif name == "tamper-open":
+            log.error("the enclosure was opened")
+            self._audit("tamper_open", {})
+            self._status_led("fault")
+        elif name == "tamper-closed":
+            log.warning("the enclosure is closed again")
+            self._audit("tamper_closed", {})
+            if self.current.name != "out_of_service":
+                self._status_led("ready")
+
+    def _audit(self, kind: str, detail: dict[str, Any]) -> None:
+        """Record a staff or device event (no personal data); a full disk must not stop the screens."""
+        try:
+            self.service.store.audit(kind, detail, self.clock())
+        except StoreError as exc:
+            log.error("audit %s not recorded: %s", kind, exc)
 
     # --- input -------------------------------------------------------------------------------
 
