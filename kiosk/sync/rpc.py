@@ -10,6 +10,7 @@ Replies that are malformed, unknown, late or do not open are dropped and counted
 from __future__ import annotations
 
 import logging
+import math
 import os
 import queue
 import threading
@@ -90,7 +91,7 @@ class RpcClient:
         self.counters.inc("rpc_calls")
         deadline = time.monotonic() + self.timeout_s
         try:
-            props = contract_properties(self.client.topics.rpc_resp, corr)
+            props = contract_properties(self.client.topics.rpc_resp, corr, self.timeout_s)
             self.client.publish(self.client.topics.rpc_req, payload, properties=props)
             while True:
                 left = deadline - time.monotonic()
@@ -141,10 +142,14 @@ class RpcClient:
         self.call("send_sms", {"phone": e164, "text": text})
 
 
-def contract_properties(response_topic: str, correlation: bytes) -> Properties:
+def contract_properties(response_topic: str, correlation: bytes, expiry_s: float | None = None) -> Properties:
+    """MQTT 5 request properties. ``expiry_s``: the broker drops a request nobody took in time, so a
+    head office that comes back later never answers a customer who has gone (or sends a stale code)."""
     props = Properties(PacketTypes.PUBLISH)  # type: ignore[no-untyped-call]
     props.ResponseTopic = response_topic
     props.CorrelationData = correlation
+    if expiry_s is not None:
+        props.MessageExpiryInterval = max(1, math.ceil(expiry_s))
     return props
 
 

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from nacl.public import PrivateKey, SealedBox
 
 from kiosk.config import Config
-from kiosk.hw.sms import SmsRejected, SmsUnavailable
+from kiosk.hw.sms import SmsRejected, SmsTimeout, SmsUnavailable
 from kiosk.keys import Keys
 from kiosk.lookup import Balance, CardNotFound, LookupUnavailable, TierInfo
 from kiosk.store.db import Store
@@ -142,3 +142,20 @@ def test_malformed_balance_is_unavailable(link: SyncLink, hq: HeadOffice) -> Non
     with pytest.raises(LookupUnavailable):
         link.lookup.card(BALANCE.card)
     assert link.status_counters()["rpc_bad_replies"] == 1
+
+
+def test_a_request_nobody_took_in_time_expires_at_the_broker(link: SyncLink, hq: HeadOffice) -> None:
+    """A head office that was away must not answer (or send a code for) a customer who has gone."""
+    hq.rpc_handler = answer
+    hq.client.disconnect()  # its durable session stays at the broker and would queue the request
+    time.sleep(0.3)
+    with pytest.raises(SmsTimeout):
+        link.sms.send("+79160000001", "code 123456")
+    time.sleep(1.5)  # past the request's expiry (rpc_timeout_s = 1 s)
+    hq.client.loop_stop()
+    hq.connected.clear()
+    hq.client.reconnect()
+    hq.client.loop_start()
+    assert wait_until(lambda: hq.connected.is_set())
+    link.sms.send("+79160000001", "code 654321")  # head office is back: a fresh request is answered
+    assert hq.rpc_seen == 1  # ... and it is the only one head office ever saw
