@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import base64
 import logging
-import os
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +20,7 @@ from nacl.signing import SigningKey
 
 from kiosk.config import Config
 from kiosk.errors import SecretsError
+from kiosk.fsutil import write_atomic
 
 log = logging.getLogger(__name__)
 
@@ -46,15 +46,7 @@ def dev_hq_dir(cfg: Config) -> Path:
 
 def write_secret(path: Path, data: bytes) -> None:
     """Write a secret atomically with mode 0600 (the folder 0700)."""
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    tmp = path.with_name(path.name + ".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        os.write(fd, data)
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    os.replace(tmp, path)
+    write_atomic(path, data, mode=0o600, dir_mode=0o700)
 
 
 def _read_key(path: Path, size: int) -> bytes:

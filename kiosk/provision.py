@@ -31,6 +31,7 @@ import tomli_w
 
 from kiosk.config import validate_config
 from kiosk.errors import ConfigError, ProvisioningError
+from kiosk.fsutil import sync_dir, write_atomic
 
 log = logging.getLogger(__name__)
 
@@ -299,12 +300,12 @@ def install(bundle: Bundle, root: Path) -> None:
     for name, data in sorted(bundle.files.items()):
         if name.startswith("secrets/"):
             _write(new / name, data, 0o600, uid, gid)
-    _sync_dir(secrets_dir)
-    _sync_dir(new)
+    sync_dir(secrets_dir)
+    sync_dir(new)
     if etc.exists():
         os.replace(etc, old)
     os.replace(new, etc)
-    _sync_dir(etc.parent)
+    sync_dir(etc.parent)
     shutil.rmtree(old, ignore_errors=True)
     _install_ssh(bundle.files.get("ssh/authorized_keys"), root)
     state = root / STATE_DIR
@@ -318,14 +319,6 @@ def _recover(etc: Path, old: Path) -> None:
     if old.exists() and not etc.exists():
         os.replace(old, etc)
     shutil.rmtree(old, ignore_errors=True)
-
-
-def _sync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def _install_ssh(authorized_keys: bytes | None, root: Path) -> None:
@@ -369,7 +362,7 @@ def erase(path: Path) -> None:
                 left -= fh.write(chunk[: min(left, len(chunk))])
             os.fsync(fh.fileno())
         path.unlink()
-        _sync_dir(path.parent)
+        sync_dir(path.parent)
     except FileNotFoundError:
         return
 
@@ -377,11 +370,7 @@ def erase(path: Path) -> None:
 def record_error(root: Path, message: str) -> Path:
     """Leave the reason for the screen: ``ROOT/var/lib/kiosk/provision-error.txt``."""
     target = root / ERROR_FILE
-    target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    tmp = target.with_name(target.name + ".tmp")
-    tmp.write_text(message.rstrip("\n") + "\n", encoding="utf-8")
-    os.chmod(tmp, 0o644)
-    os.replace(tmp, target)
+    write_atomic(target, (message.rstrip("\n") + "\n").encode("utf-8"), mode=0o644, dir_mode=0o700)
     return target
 
 

@@ -14,7 +14,6 @@ import base64
 import binascii
 import hashlib
 import logging
-import os
 import queue
 import threading
 import time
@@ -28,6 +27,7 @@ from nacl.signing import VerifyKey
 
 from kiosk.config import Config, validate_config
 from kiosk.errors import ConfigError, KioskError, StoreError
+from kiosk.fsutil import write_atomic
 from kiosk.keys import HQ_SIGN_PUB
 from kiosk.store.db import Store
 from kiosk.sync import contract
@@ -68,23 +68,6 @@ def load_verify_key(path: Path) -> VerifyKey | None:
         return VerifyKey(raw) if len(raw) == 32 else None
     except (OSError, ValueError, binascii.Error):
         return None
-
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-    try:
-        os.write(fd, data)
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    os.replace(tmp, path)
-    dfd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(dfd)
-    finally:
-        os.close(dfd)
 
 
 class ConfigIntake:
@@ -219,7 +202,7 @@ class ConfigIntake:
                 return None
             version = int(doc["version"])
             try:
-                _write_atomic(self.path, payload)
+                write_atomic(self.path, payload)
                 self.store.set_state(STATE_VERSION, str(version))
                 self.store.set_state(STATE_SHA256, digest)
             except (OSError, StoreError) as exc:
