@@ -25,10 +25,11 @@ from pydantic import BaseModel, ValidationError
 from kiosk.config import (
     ConsentSection,
     FormSection,
-    LocalText,
     OperatorSection,
     OtpSection,
     ProgramSection,
+    operator_of,
+    rules_of,
 )
 from kiosk.core import model
 from kiosk.errors import ConfigError
@@ -53,32 +54,10 @@ class HqSettings:
     """The config sections as written in the file (what publish-config signs)."""
 
 
-def _text(value: LocalText) -> model.Text:
-    return model.Text(ru=value.ru, en=value.en)
-
-
 def program_rules(program: ProgramSection, operator: OperatorSection | None) -> model.ProgramRules:
-    op = (
-        model.Operator(
-            name=operator.name, legal_address=operator.legal_address, inn=operator.inn, contact=operator.contact
-        )
-        if operator is not None
-        else model.Operator("", "", "", "")
-    )
-    return model.ProgramRules(
-        name=_text(program.name),
-        operator=op,
-        tiers=tuple(model.Tier(_text(t.name), t.from_rub, t.discount_pct) for t in program.tiers),
-        points_per=program.points_per,
-        per_rub=program.per_rub,
-        activation_delay_days=program.activation_delay_days,
-        point_value_rub=program.point_value_rub,
-        max_bill_share_pct=program.max_bill_share_pct,
-        excluded=tuple(_text(x) for x in program.excluded),
-        stamp_cards=tuple(model.StampCard(_text(s.name), s.buy, _text(s.reward)) for s in program.stamp_cards),
-        how_to_check=_text(program.how_to_check),
-        wallet_url=program.wallet_url,
-    )
+    """Head office's view of the programme: the same rules the kiosks apply."""
+    op = operator_of(operator) if operator is not None else model.Operator("", "", "", "")
+    return rules_of(program, op)
 
 
 def parse_settings(data: dict[str, Any], source: str = "<memory>") -> HqSettings:

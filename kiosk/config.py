@@ -421,9 +421,12 @@ def _text(value: LocalText) -> model.Text:
     return model.Text(ru=value.ru, en=value.en)
 
 
-def _operator(cfg: Config) -> model.Operator:
-    op = cfg.operator
+def operator_of(op: OperatorSection) -> model.Operator:
     return model.Operator(name=op.name, legal_address=op.legal_address, inn=op.inn, contact=op.contact)
+
+
+def _operator(cfg: Config) -> model.Operator:
+    return operator_of(cfg.operator)
 
 
 def form_rules(cfg: Config) -> model.FormRules:
@@ -473,10 +476,14 @@ def consent_terms(cfg: Config) -> model.ConsentTerms:
 
 
 def program_rules(cfg: Config) -> model.ProgramRules:
-    p = cfg.program
+    return rules_of(cfg.program, _operator(cfg))
+
+
+def rules_of(p: ProgramSection, operator: model.Operator) -> model.ProgramRules:
+    """The core's programme rules from a ``[program]`` section (the kiosk's, or head office's)."""
     return model.ProgramRules(
         name=_text(p.name),
-        operator=_operator(cfg),
+        operator=operator,
         tiers=tuple(model.Tier(_text(t.name), t.from_rub, t.discount_pct) for t in p.tiers),
         points_per=p.points_per,
         per_rub=p.per_rub,
