@@ -21,7 +21,8 @@ from pathlib import Path
 from nacl.public import PrivateKey
 from nacl.signing import SigningKey
 
-from kiosk.keys import write_secret
+from kiosk.errors import SecretsError
+from kiosk.keys import read_key, write_secret
 
 SEAL_KEY = "hq_seal.key"
 SEAL_PUB = "hq_seal.pub"
@@ -55,16 +56,9 @@ def _write_public(path: Path, data: bytes) -> None:
 
 def _read(path: Path, size: int) -> bytes:
     try:
-        raw = path.read_bytes().strip()
-    except FileNotFoundError:
-        raise KeysError(f"{path}: missing (create the keys with `python -m hq keygen DIR`)") from None
-    try:
-        key = base64.b64decode(raw, validate=True)
-    except ValueError:
-        raise KeysError(f"{path}: not base64") from None
-    if len(key) != size:
-        raise KeysError(f"{path}: expected a {size}-byte key, got {len(key)} bytes")
-    return key
+        return read_key(path, size, "create the keys with `python -m hq keygen DIR`")
+    except SecretsError as exc:
+        raise KeysError(str(exc)) from None
 
 
 def keygen(folder: Path, *, overwrite: bool = False) -> HqKeys:

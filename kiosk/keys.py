@@ -49,11 +49,15 @@ def write_secret(path: Path, data: bytes) -> None:
     write_atomic(path, data, mode=0o600, dir_mode=0o700)
 
 
-def _read_key(path: Path, size: int) -> bytes:
+MISSING_HINT = "provision the kiosk, or set paths.dev_keys for development"
+
+
+def read_key(path: Path, size: int, missing_hint: str = MISSING_HINT) -> bytes:
+    """A base64 key file of exactly ``size`` bytes; ``SecretsError`` naming the file (never the key)."""
     try:
         raw = path.read_bytes().strip()
     except FileNotFoundError:
-        raise SecretsError(f"{path}: missing (provision the kiosk, or set paths.dev_keys for development)") from None
+        raise SecretsError(f"{path}: missing ({missing_hint})") from None
     except OSError as exc:
         raise SecretsError(f"{path}: cannot read: {exc.strerror}") from None
     try:
@@ -78,12 +82,12 @@ def ensure_dev_keys(cfg: Config) -> None:
             log.info("created development key %s", name)
     hq_dir = dev_hq_dir(cfg)
     seal_path, sign_path, phone_path = hq_dir / HQ_SEAL_KEY, hq_dir / HQ_SIGN_KEY, hq_dir / HQ_PHONE_KEY
-    seal = PrivateKey(_read_key(seal_path, 32)) if seal_path.exists() else None
+    seal = PrivateKey(read_key(seal_path, 32)) if seal_path.exists() else None
     if seal is None:
         seal = PrivateKey.generate()
         write_secret(seal_path, base64.b64encode(bytes(seal)))
         log.info("created a development head-office key pair under %s", hq_dir)
-    sign = SigningKey(_read_key(sign_path, 32)) if sign_path.exists() else None
+    sign = SigningKey(read_key(sign_path, 32)) if sign_path.exists() else None
     if sign is None:
         sign = SigningKey.generate()
         write_secret(sign_path, base64.b64encode(bytes(sign)))
@@ -100,12 +104,12 @@ def load_keys(cfg: Config) -> Keys:
         ensure_dev_keys(cfg)
     sdir = cfg.secrets_dir
     return Keys(
-        card_mac=_read_key(sdir / CARD_MAC_KEY, 32),
-        otp=_read_key(sdir / OTP_KEY, 32),
-        hq_seal_public=PublicKey(_read_key(sdir / HQ_SEAL_PUB, 32)),
+        card_mac=read_key(sdir / CARD_MAC_KEY, 32),
+        otp=read_key(sdir / OTP_KEY, 32),
+        hq_seal_public=PublicKey(read_key(sdir / HQ_SEAL_PUB, 32)),
     )
 
 
 def load_dev_hq_private(cfg: Config) -> PrivateKey:
     """The development head office's private key (tests and the embedded local head office)."""
-    return PrivateKey(_read_key(dev_hq_dir(cfg) / HQ_SEAL_KEY, 32))
+    return PrivateKey(read_key(dev_hq_dir(cfg) / HQ_SEAL_KEY, 32))
