@@ -26,7 +26,7 @@ run: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy kiosk/core
+	$(BIN)/mypy kiosk hq
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)

@@ -87,7 +87,7 @@ def make_client(opts: BrokerOptions, *, manual_ack: bool = False) -> mqtt.Client
 
 
 def connect_properties(session_expiry_s: int) -> Properties:
-    props = Properties(PacketTypes.CONNECT)
+    props = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
     props.SessionExpiryInterval = session_expiry_s
     return props
 
@@ -266,7 +266,7 @@ class HqService:
             # Only ever answer on the asking kiosk's own response topic.
             log.warning("RPC request from %s without its own response topic; ignored", kiosk_id)
             return
-        out = Properties(PacketTypes.PUBLISH)
+        out = Properties(PacketTypes.PUBLISH)  # type: ignore[no-untyped-call]
         if correlation is not None:
             out.CorrelationData = correlation
         try:

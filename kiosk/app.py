@@ -74,7 +74,7 @@ def build(
 ) -> Kiosk:
     os.environ.setdefault("SDL_TOUCH_MOUSE_EVENTS", "0")
     os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
-    from kiosk.hw.panel import make_panel
+    from kiosk.hw.panel import StatusPattern, make_panel
     from kiosk.hw.printer import PrintWorker, make_printer
     from kiosk.hw.sms import make_sms_sender
     from kiosk.screens.ui import Devices, KioskUI
@@ -138,7 +138,7 @@ def build(
             cfg, service, devices, clock=clock, size=size, diagonal_in=diagonal_in, lang=lang, fullscreen=fullscreen
         )
         try:
-            panel.set_status("ready")
+            panel.set_status(StatusPattern.READY)
         except Exception:
             log.exception("status LED")
     except BaseException:

@@ -15,7 +15,7 @@ from kiosk.core.consent import ConsentKind
 from kiosk.errors import ExitCode
 from kiosk.i18n import t
 from kiosk.keys import load_keys
-from kiosk.signup import SignupResult, SignupService
+from kiosk.signup import CodeToSend, SignupResult, SignupService
 from kiosk.store.db import Store
 
 SAMPLE = {
@@ -62,8 +62,8 @@ def walkthrough(config_path: Path | None, lang: str = "ru") -> int:
 
         print(f"\n-- 4. {t(lang, 'walkthrough.step_code')}")
         sent = service.prepare_code(session)
-        if not hasattr(sent, "code"):
-            print(f"   {t(lang, 'otp.' + sent.reason.value, seconds=int(sent.retry_after_s or 0))}")  # type: ignore[union-attr]
+        if not isinstance(sent, CodeToSend):
+            print(f"   {t(lang, 'otp.' + sent.reason.value, seconds=int(sent.retry_after_s or 0))}")
             return ExitCode.FAILURE
         wrong = "0" * cfg.otp.length if sent.code != "0" * cfg.otp.length else "1" * cfg.otp.length
         rejected = service.confirm_code(session, wrong, lang)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import pygame
 
 from kiosk.screens.base import Screen
@@ -232,7 +234,7 @@ class FormScreen(Screen):
                 f"gender:{value}",
                 rect,
                 ctx.t(f"form.{value}"),
-                lambda v=value: self.choose_gender(v),
+                functools.partial(self.choose_gender, value),
                 style=style,
                 size=theme.title_size,
             )

@@ -12,7 +12,7 @@ class OutOfServiceScreen(Screen):
     name = "out_of_service"
 
     def title(self, ctx: Ctx) -> str:
-        return getattr(self.ui.cfg.kiosk.store_name, ctx.lang)
+        return self.ui.cfg.kiosk.store_name.get(ctx.lang)
 
     def draw_body(self, ctx: Ctx, body: pygame.Rect) -> None:
         theme = ctx.theme

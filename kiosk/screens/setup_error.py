@@ -49,8 +49,8 @@ def show_setup_error(
     reason_key: str,
     details: list[str],
     *,
-    on_frame: Callable[[], None] | None = None,
-    on_first_frame: Callable[[], None] | None = None,
+    on_frame: Callable[[], object] | None = None,
+    on_first_frame: Callable[[], object] | None = None,
     should_stop: Callable[[], bool] = lambda: False,
 ) -> None:
     """Open the display and show the problem until stopped (or the window is closed)."""

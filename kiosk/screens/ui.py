@@ -161,7 +161,7 @@ class KioskUI:
             out.append((f"{lang}:program.rules", program.rules_document(self.rules, lang)))
             for kind in ConsentKind:
                 out.append((f"{lang}:consent.{kind.value}", self.service.document(kind, lang).text))
-            out.append((f"{lang}:kiosk.store_name", getattr(self.cfg.kiosk.store_name, lang)))
+            out.append((f"{lang}:kiosk.store_name", self.cfg.kiosk.store_name.get(lang)))
             out.append(("operator.contact", self.cfg.operator.contact))
         return out
 
@@ -311,7 +311,7 @@ class KioskUI:
             code_screen.refused(issued)  # type: ignore[attr-defined]
             self.dirty = True
             return
-        text = t(self.lang, "sms.code", code=issued.code, store=getattr(self.cfg.kiosk.store_name, self.lang))
+        text = t(self.lang, "sms.code", code=issued.code, store=self.cfg.kiosk.store_name.get(self.lang))
         code_screen.sending()  # type: ignore[attr-defined]
         self.submit(lambda: self.devices.sms.send(issued.phone, text), code_screen.sent)  # type: ignore[attr-defined]
 

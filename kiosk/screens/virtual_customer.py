@@ -80,14 +80,15 @@ class VirtualCustomer:
 
     def target(self, name: str) -> Target:
         self.step()
-        for t in self.ui.targets:
+        targets: list[Target] = self.ui.targets
+        for t in targets:
             if t.name == name:
                 return t
         raise LookupError(f"no {name!r} on screen {self.ui.current.view_id}")
 
     def touch(self, x: float, y: float) -> None:
         w, h = self.ui.surface.get_size()
-        common = {"touch_id": 1, "finger_id": 0, "dx": 0.0, "dy": 0.0, "pressure": 1.0}
+        common: dict[str, Any] = {"touch_id": 1, "finger_id": 0, "dx": 0.0, "dy": 0.0, "pressure": 1.0}
         pygame.event.post(pygame.event.Event(pygame.FINGERDOWN, x=x / w, y=y / h, **common))
         pygame.event.post(pygame.event.Event(pygame.FINGERUP, x=x / w, y=y / h, **common))
         self.step()
@@ -103,7 +104,7 @@ class VirtualCustomer:
         rect = name_or_rect if isinstance(name_or_rect, pygame.Rect) else self.target(name_or_rect).rect
         w, h = self.ui.surface.get_size()
         x, y = rect.center
-        common = {"touch_id": 1, "finger_id": 0, "pressure": 1.0}
+        common: dict[str, Any] = {"touch_id": 1, "finger_id": 0, "pressure": 1.0}
         pygame.event.post(pygame.event.Event(pygame.FINGERDOWN, x=x / w, y=y / h, dx=0.0, dy=0.0, **common))
         steps = 6
         for i in range(1, steps + 1):

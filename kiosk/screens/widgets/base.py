@@ -22,7 +22,7 @@ class Target:
 
     name: str
     rect: pygame.Rect
-    on_tap: Callable[[], None] | None
+    on_tap: Callable[[], object] | None
     enabled: bool = True
 
 
@@ -41,7 +41,7 @@ class Ctx:
     def text(self, text: str, rect: pygame.Rect, **kw: object) -> Layout:
         return self.painter.draw(self.surface, text, rect, **kw)  # type: ignore[arg-type]
 
-    def target(self, name: str, rect: pygame.Rect, on_tap: Callable[[], None] | None, enabled: bool = True) -> None:
+    def target(self, name: str, rect: pygame.Rect, on_tap: Callable[[], object] | None, enabled: bool = True) -> None:
         self.targets.append(Target(name, pygame.Rect(rect), on_tap, enabled))
 
     def modal(self) -> None:
@@ -77,7 +77,7 @@ def button(
     name: str,
     rect: pygame.Rect,
     label: str,
-    on_tap: Callable[[], None] | None,
+    on_tap: Callable[[], object] | None,
     *,
     style: str = "secondary",
     enabled: bool = True,

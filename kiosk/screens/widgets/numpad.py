@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 
 import pygame
@@ -38,4 +39,4 @@ def numpad(ctx: Ctx, rect: pygame.Rect, on_key: Callable[[str], None], *, prefix
                     bold=False,
                 )
             else:
-                button(ctx, f"{prefix}:{ch}", cell, ch, lambda ch=ch: on_key(ch), style="ghost", size=size)
+                button(ctx, f"{prefix}:{ch}", cell, ch, functools.partial(on_key, ch), style="ghost", size=size)
