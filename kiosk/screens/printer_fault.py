@@ -27,5 +27,5 @@ class PrinterFaultScreen(Screen):
         msg, row = split_v(info, [3, 1], theme.gap * 2)
         row.height = max(row.height, theme.button_h)
         row.bottom = info.bottom
-        ctx.text(ctx.t("fault.paper"), msg, size=theme.text_size)
+        ctx.text(ctx.t("fault.paper", contact=self.ui.cfg.operator.contact), msg, size=theme.text_size)
         button(ctx, "finish", row, ctx.t("ui.finish"), self.ui.finish, style="primary")

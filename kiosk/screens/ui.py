@@ -66,6 +66,8 @@ class PrintState:
     jobs: list[str] = field(default_factory=list)
     done: set[str] = field(default_factory=set)
     held: str | None = None
+    personal: list[str] = field(default_factory=list)
+    """Jobs that carry the customer's personal data (consent copies): never printed after they leave."""
 
 
 class KioskUI:
@@ -194,7 +196,8 @@ class KioskUI:
         self.dirty = True
 
     def wipe(self) -> None:
-        """Forget every trace of the customer in the screens and in rendered text."""
+        """Forget every trace of the customer in the screens, in rendered text and in the print queue."""
+        self.drop_personal_print_jobs()
         for screen in self.screens.values():
             screen.clear()
         self.result = None
@@ -350,7 +353,21 @@ class KioskUI:
         jobs = [PrintJob(new_job_id(), job.kind, job.data) for job in signup_jobs(self.cfg, result, self.lang)]
         for job in jobs:
             self.printing.jobs.append(job.job_id)
+            if job.kind != "card":
+                self.printing.personal.append(job.job_id)
             worker.submit(job)
+
+    def drop_personal_print_jobs(self) -> None:
+        """The customer has gone: a consent copy still waiting for paper must not print for the next one.
+
+        The card receipt (card number and QR, no personal data) stays queued for staff.
+        """
+        worker = self.devices.print_worker
+        waiting = [j for j in self.printing.personal if j not in self.printing.done]
+        if worker is not None and waiting:
+            dropped = worker.cancel(waiting)
+            if dropped:
+                log.warning("%d consent copies were not printed (the printer was not ready)", len(dropped))
 
     # --- balance -----------------------------------------------------------------------------
 

@@ -189,3 +189,42 @@ def test_stop_is_fast_while_held(sim: SimPrinter) -> None:
     assert len(worker.pending()) == 1  # kept for staff
     with pytest.raises(RuntimeError):
         worker.submit(job())
+
+
+def test_cancelled_job_never_prints_and_new_jobs_learn_the_printer_is_held() -> None:
+    printer = SimPrinter(paper_mm=80)
+    printer.paper_out()
+    worker = PrintWorker(printer, backoff_s=FAST).start()
+    try:
+        events = Collector(worker)
+        card, consent = job("card"), job("consent", b"\x1b@consent of a customer who left\n")
+        worker.submit(card)
+        wait_for(lambda: any(isinstance(e, JobHeld) for e in events()))
+        worker.submit(consent)
+        # the second job waits behind the held one and is told so at once, not when the reason changes
+        assert any(isinstance(e, JobHeld) and e.job_id == consent.job_id for e in events())
+        assert worker.cancel([consent.job_id, "no-such-job"]) == [consent.job_id]
+        printer.restore()
+        wait_for(lambda: not worker.pending())
+        assert printer.jobs == [card.data]
+    finally:
+        worker.stop()
+
+
+def test_cancelling_the_held_job_itself_stops_its_retries() -> None:
+    printer = SimPrinter(paper_mm=80)
+    printer.offline()
+    worker = PrintWorker(printer, backoff_s=FAST).start()
+    try:
+        held = job("consent", b"\x1b@held consent\n")
+        worker.submit(held)
+        wait_for(lambda: worker.held is not None)
+        worker.cancel([held.job_id])
+        assert worker.held is None and not worker.pending()
+        printer.restore()
+        after = job("card")
+        worker.submit(after)
+        wait_for(lambda: not worker.pending())
+        assert printer.jobs == [after.data]
+    finally:
+        worker.stop()

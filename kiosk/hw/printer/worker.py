@@ -22,6 +22,7 @@ import queue
 import threading
 import time
 from collections import deque
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from kiosk.hw.printer.base import HOLDING_STATUSES, Printer, PrinterFault, PrinterStatus
@@ -97,12 +98,36 @@ class PrintWorker:
         return self
 
     def submit(self, job: PrintJob) -> None:
-        """Queue a job; returns immediately."""
+        """Queue a job; returns immediately.
+
+        While the printer holds a job, a new one is reported as held at once (it waits behind it),
+        so whoever submitted it learns the printer is not printing without waiting for a change.
+        """
         with self._cond:
             if self._stopping:
                 raise RuntimeError("print worker is stopped")
             self._jobs.append(job)
+            held = self._held
             self._cond.notify()
+        if held is not None:
+            self._publish(JobHeld(job.job_id, held))
+
+    def cancel(self, job_ids: Iterable[str]) -> list[str]:
+        """Drop jobs not yet printed (e.g. a consent copy whose customer has gone); returns those dropped.
+
+        A job already being sent is dropped before its next attempt; bytes already on the wire
+        cannot be called back.
+        """
+        wanted = set(job_ids)
+        with self._cond:
+            dropped = [j.job_id for j in self._jobs if j.job_id in wanted]
+            self._jobs = deque(j for j in self._jobs if j.job_id not in wanted)
+            if not self._jobs:
+                self._held = None
+            self._cond.notify_all()
+        if dropped:
+            log.info("print jobs cancelled: %s", ", ".join(dropped))
+        return dropped
 
     def pending(self) -> list[PrintJob]:
         """Jobs not yet printed, the held one first (for staff)."""
@@ -187,10 +212,16 @@ class PrintWorker:
                 continue
             self._print(job)
 
+    def _queued(self, job: PrintJob) -> bool:
+        with self._cond:
+            return any(j is job for j in self._jobs)
+
     def _print(self, job: PrintJob) -> None:
         attempt = 0
         delay = self.backoff_min
         while not self._stopping:
+            if not self._queued(job):
+                return  # cancelled while it waited
             status = self._status
             if status in HOLDING_STATUSES:
                 status = self._poll()
