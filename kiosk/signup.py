@@ -102,7 +102,10 @@ class SignupService:
     # --- the session -----------------------------------------------------------------------
 
     def start(self) -> SignupSession:
-        return SignupSession(rules=self.form_rules, started_at=self.clock())
+        now = self.clock()
+        # every new customer is a good moment to forget OTP state nobody needs any more
+        self.store.prune_otp(now, max(self.policy.lifetime_s, self.policy.resend_cooldown_s))
+        return SignupSession(rules=self.form_rules, started_at=now)
 
     def submit_form(self, session: SignupSession, values: dict[str, str]) -> dict[str, str]:
         """Validate; returns ``{field: reason code}`` (empty when the form was accepted)."""

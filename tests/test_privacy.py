@@ -129,3 +129,20 @@ def test_fields_the_form_does_not_collect_are_never_stored(tmp_path: Path) -> No
     ((_, event),) = h.store.outbox_batch(10)
     opened = unseal(event.envelope["sealed"], load_dev_hq_private(cfg))
     assert opened["birth_date"] is None and opened["email"] is None and opened["gender"] is None
+
+
+def test_otp_state_of_an_abandoned_signup_is_forgotten(tmp_path: Path) -> None:
+    """A challenge outlives its session only as long as a rule needs it, and sends only a day."""
+    cfg = make_config(tmp_path)
+    h = harness(cfg)
+    s = drive_until(h, "code-sent")
+    s.end(EndReason.ABANDONED)
+    count = lambda table: h.store.db.execute(f"SELECT count(*) FROM {table}").fetchone()[0]  # noqa: E731
+    assert count("otp_challenges") == 1 and count("otp_sends") == 1
+    h.clock.advance(max(cfg.otp.lifetime_s, cfg.otp.resend_cooldown_s) + 1)
+    h.service.start()
+    assert count("otp_challenges") == 0
+    assert count("otp_sends") == 1  # still counts against the daily cap
+    h.clock.advance(86400)
+    h.service.start()
+    assert count("otp_sends") == 0

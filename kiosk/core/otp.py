@@ -4,8 +4,14 @@ Pure rules, no I/O: the caller passes the time (UNIX seconds), the send counts t
 counted, and the previous challenge; it persists what comes back.
 
 Neither a code nor a phone number is ever kept. A challenge holds
-``code_mac = HMAC-SHA256(key, phone_key + ":" + code)`` and the phone only as
-``phone_key = HMAC-SHA256(key, "phone:" + e164)``; rate limits are keyed by ``phone_key`` too.
+``code_mac = HMAC-SHA256(key, phone_key + ":" + code)`` and the phone only as ``phone_key``:
+the first 20 bits of ``HMAC-SHA256(key, "phone:" + e164)``; rate limits are keyed by it too.
+
+Why only 20 bits: the key sits on the same SD card as the database, and there are only about a
+billion Russian mobile numbers, so a full HMAC could be reversed by trying them all. A 20-bit
+pseudonym is shared by about a thousand numbers (10**9 / 2**20), so it says nothing about which
+one it was, yet two customers of one kiosk on one day almost never share one (and if they do,
+they only share the daily cap of codes).
 """
 
 from __future__ import annotations
@@ -28,7 +34,7 @@ from kiosk.core.model import OtpPolicy
 log = logging.getLogger(__name__)
 
 DICT_VERSION = 1
-_HEX64_RE = re.compile(r"[0-9a-f]{64}", re.ASCII)
+_HEX_RE = re.compile(r"[0-9a-f]+", re.ASCII)
 _DIGITS = frozenset("0123456789")
 _SMS_CAPABLE = frozenset({PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE})
 _MAX_PHONE_INPUT = 64
@@ -101,13 +107,16 @@ class RateCounts:
     """By this kiosk in the last hour."""
 
 
+PHONE_KEY_HEX = 5  # 20 bits: see the module docstring
+
+
 def phone_key(key: bytes, e164: str) -> str:
-    """The pseudonym a phone number is stored and rate-limited under (hex HMAC-SHA256).
+    """The pseudonym a phone number is stored and rate-limited under (20 bits of HMAC-SHA256, hex).
 
     ``e164`` must already be normalised (``+79991234567``): the same number written differently
     gives a different key. ``issue`` normalises before calling this.
     """
-    return hmac.new(key, b"phone:" + e164.encode("utf-8"), hashlib.sha256).hexdigest()
+    return hmac.new(key, b"phone:" + e164.encode("utf-8"), hashlib.sha256).hexdigest()[:PHONE_KEY_HEX]
 
 
 def _code_mac(key: bytes, pkey: str, code: str) -> str:
@@ -219,10 +228,10 @@ def challenge_to_dict(c: Challenge) -> dict[str, object]:
     }
 
 
-def _hex(d: Mapping[str, object], name: str) -> str:
+def _hex(d: Mapping[str, object], name: str, digits: int = 64) -> str:
     value = d.get(name)
-    if not isinstance(value, str) or _HEX64_RE.fullmatch(value) is None:
-        raise ValueError(f"challenge field {name!r} must be 64 lower-case hex digits")
+    if not isinstance(value, str) or len(value) != digits or _HEX_RE.fullmatch(value) is None:
+        raise ValueError(f"challenge field {name!r} must be {digits} lower-case hex digits")
     return value
 
 
@@ -250,7 +259,7 @@ def challenge_from_dict(d: Mapping[str, object]) -> Challenge:
     if not isinstance(used, bool):
         raise ValueError("challenge field 'used' must be a boolean")
     return Challenge(
-        phone_key=_hex(d, "phone_key"),
+        phone_key=_hex(d, "phone_key", PHONE_KEY_HEX),
         code_mac=_hex(d, "code_mac"),
         issued_at=_time(d, "issued_at"),
         expires_at=_time(d, "expires_at"),

@@ -142,11 +142,12 @@ class Store:
             kiosk = self.db.execute("SELECT count(*) FROM otp_sends WHERE sent_at > ?", [now - HOUR]).fetchone()[0]
         return int(phone), int(kiosk)
 
-    def prune_otp(self, now: float) -> None:
-        """Forget sends older than a day and challenges nobody can use any more."""
+    def prune_otp(self, now: float, challenge_ttl_s: float) -> None:
+        """Forget what no rule needs any more: sends older than a day (the daily cap's window) and
+        challenges older than ``challenge_ttl_s`` (past their code's lifetime and resend cooldown)."""
         with self._tx("pruning OTP state") as db:
             db.execute("DELETE FROM otp_sends WHERE sent_at <= ?", [now - DAY])
-            db.execute("DELETE FROM otp_challenges WHERE updated_at <= ?", [now - DAY])
+            db.execute("DELETE FROM otp_challenges WHERE updated_at <= ?", [now - challenge_ttl_s])
 
     # --- the sign-up transaction -----------------------------------------------------------
 
