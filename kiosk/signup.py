@@ -150,7 +150,9 @@ class SignupService:
             log.info("code refused: %s, %d attempts left", refused.reason.value, updated.attempts_left)
             return CodeRejected(refused.reason, updated.attempts_left, ended)
         customer = session.confirm(outcome, now)
-        return self._complete(session, customer, lang, now)
+        # the record and the printed copy name the text the customer read and ticked, even if the
+        # screen's language was switched afterwards
+        return self._complete(session, customer, session.consent_lang or lang, now)
 
     def _complete(self, session: SignupSession, customer: Customer, lang: str, now: float) -> SignupResult:
         challenge = session.challenge

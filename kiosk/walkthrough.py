@@ -58,7 +58,7 @@ def walkthrough(config_path: Path | None, lang: str = "ru") -> int:
         print(f"   {doc.text.splitlines()[0]}")
         print(f"   version {doc.version}, sha256 {doc.sha256[:16]}...")
         session.show_consent(service.clock())
-        session.give_consent(processing=True, ads=False, now=service.clock())
+        session.give_consent(processing=True, ads=False, now=service.clock(), lang=lang)
 
         print(f"\n-- 4. {t(lang, 'walkthrough.step_code')}")
         sent = service.prepare_code(session)

@@ -130,3 +130,25 @@ def test_outside_country_never_reaches_send(tmp_path: Path) -> None:
     assert s.step is Step.FORM
     assert h.store.rate_counts("x", h.clock()) == (0, 0)
     assert h.sent == []
+
+
+def test_the_record_names_the_text_that_was_ticked_not_the_current_language(tmp_path: Path) -> None:
+    cfg = make_config(tmp_path)
+    h = harness(cfg)
+    s = h.service.start()
+    s.accept_rules(h.clock())
+    assert not h.service.submit_form(s, dict(CUSTOMER))
+    s.show_consent(h.clock())
+    assert s.give_consent(True, False, h.clock(), lang="ru")
+    sent = h.service.prepare_code(s)
+    assert isinstance(sent, CodeToSend)
+    result = h.service.confirm_code(s, sent.code, "en")  # the screen was switched to English afterwards
+    from kiosk.core.consent import ConsentKind
+    from kiosk.signup import SignupResult
+
+    assert isinstance(result, SignupResult)
+    ru = h.service.document(ConsentKind.PROCESSING, "ru")
+    assert result.processing.document == ru
+    ((_, event),) = h.store.outbox_batch(10)
+    assert event.envelope["consents"][0]["sha256"] == ru.sha256
+    assert event.envelope["consents"][0]["lang"] == "ru"

@@ -54,6 +54,8 @@ class SignupSession:
     consent_processing: bool = False
     consent_ads: bool = False
     consent_shown_at: float | None = None
+    consent_lang: str | None = None
+    """The language of the consent text the customer ticked: the one recorded and printed."""
     consent_confirmed_at: float | None = None
     challenge: otp.Challenge | None = None
     code_sent_at: float | None = None
@@ -108,10 +110,14 @@ class SignupSession:
         if self.consent_shown_at is None:
             self.consent_shown_at = now
 
-    def give_consent(self, processing: bool, ads: bool, now: float) -> bool:
-        """Record the ticks. Processing consent is required to go on; advertising is optional."""
+    def give_consent(self, processing: bool, ads: bool, now: float, lang: str = "ru") -> bool:
+        """Record the ticks and the language of the text they were given on.
+
+        Processing consent is required to go on; advertising is optional.
+        """
         self._require(Step.CONSENT)
         self.touch(now)
+        self.consent_lang = lang
         if self.consent_shown_at is None:
             self.consent_shown_at = now
         self.consent_processing = processing

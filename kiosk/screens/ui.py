@@ -286,7 +286,7 @@ class KioskUI:
 
     def give_consent(self, processing: bool, ads: bool) -> bool:
         assert self.session is not None
-        if not self.session.give_consent(processing, ads, self.clock()):
+        if not self.session.give_consent(processing, ads, self.clock(), self.lang):
             return False
         self.go("code")
         self.send_code()
