@@ -149,6 +149,10 @@ def build(
                 log.exception("closing after a failed start")
         store.close()
         raise
+    if link is not None:
+        link.set_config_listener(ui.offer_config)
+        if link.config.current is not None and link.config.current is not cfg:
+            ui.offer_config(link.config.current)  # accepted before this start (re-verified from disk)
     return Kiosk(
         cfg=cfg,
         store=store,

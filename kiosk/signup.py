@@ -80,16 +80,23 @@ class CodeRejected:
 
 class SignupService:
     def __init__(self, cfg: Config, store: Store, keys: Keys, clock: Callable[[], float] = time.time) -> None:
-        self.cfg = cfg
         self.store = store
         self.keys = keys
         self.clock = clock
+        self.reconfigure(cfg)
+        self.on_committed: Callable[[], None] | None = None
+        """Called after a sign-up's transaction commits (the sync link wakes its outbox drain)."""
+
+    def reconfigure(self, cfg: Config) -> None:
+        """Take a new configuration (head office's signed one): rules, limits and documents.
+
+        Call it between customers only: a session keeps the rules and the text it started with.
+        """
+        self.cfg = cfg
         self.form_rules = kconfig.form_rules(cfg)
         self.policy = kconfig.otp_policy(cfg)
         self.terms = kconfig.consent_terms(cfg)
         self._docs: dict[tuple[ConsentKind, str], ConsentDocument] = {}
-        self.on_committed: Callable[[], None] | None = None
-        """Called after a sign-up's transaction commits (the sync link wakes its outbox drain)."""
 
     # --- documents -------------------------------------------------------------------------
 

@@ -121,6 +121,7 @@ class KioskUI:
         self._frame_clock = pygame.time.Clock()
         self._idle_shown_s: int | None = None
         self._storage_checked = 0.0
+        self._pending_config: Config | None = None
 
         pygame.display.init()
         pygame.font.init()
@@ -624,6 +625,33 @@ class KioskUI:
             self.toast = None
             self.dirty = True
         self._check_storage()
+        self._apply_pending_config()
+
+    # --- configuration from head office ------------------------------------------------------
+
+    def offer_config(self, cfg: Config) -> None:
+        """A new configuration was accepted (any thread); it takes effect between customers."""
+        self._pending_config = cfg
+
+    def _apply_pending_config(self) -> None:
+        new = self._pending_config
+        if new is None or self.session is not None or self.current.name not in ("attract", "out_of_service"):
+            return
+        self._pending_config = None
+        old_cfg, old_rules = self.cfg, self.rules
+        self.cfg, self.rules = new, kconfig.program_rules(new)
+        self.service.reconfigure(new)
+        try:
+            check_glyphs(self.texts_to_check())
+        except Exception as exc:  # a text the font cannot draw: keep what works
+            log.error("head office configuration not shown: %s", exc)
+            self.cfg, self.rules = old_cfg, old_rules
+            self.service.reconfigure(old_cfg)
+            return
+        self.default_lang = new.kiosk.language
+        self.painter.forget()
+        self.dirty = True
+        log.info("new configuration in effect: consent %s", new.consent.version)
 
     # --- storage: no sign-up the kiosk cannot keep -------------------------------------------
 
