@@ -52,6 +52,8 @@ CERT_FILES = ("secrets/client.crt", "secrets/client.key", "secrets/ca.crt")
 REQUIRED = ("config.toml", *KEY_FILES, *CERT_FILES)
 OPTIONAL = ("ssh/authorized_keys",)
 MAX_MEMBER = 1 << 20
+ALLOWED = frozenset(("manifest.json", *REQUIRED, *OPTIONAL))
+MAX_TOTAL = 4 << 20  # a real bundle is a few kilobytes
 SSH_KEY_TYPES = ("ssh-ed25519", "ssh-rsa", "ecdsa-sha2-", "sk-ssh-ed25519@", "sk-ecdsa-sha2-")
 
 
@@ -78,6 +80,7 @@ def read_bundle(path: Path) -> tuple[dict[str, Any], dict[str, bytes]]:
     except (tarfile.TarError, OSError, EOFError) as exc:
         raise _fail(path, f"not a readable .tar.gz bundle: {exc}") from None
     members: dict[str, bytes] = {}
+    total = 0
     with tar:
         try:
             for info in tar:
@@ -86,8 +89,17 @@ def read_bundle(path: Path) -> tuple[dict[str, Any], dict[str, bytes]]:
                     continue
                 if not info.isfile() or name.startswith("/") or ".." in PurePosixPath(name).parts:
                     raise _fail(path, f"{info.name}: not allowed in a bundle (only plain relative files)")
+                # names and sizes are checked from the header, before a byte is read: a crafted
+                # archive must not be able to fill the memory of a kiosk on its first boot
+                if name not in ALLOWED:
+                    raise _fail(path, f"{name}: not a file a bundle holds")
+                if name in members:
+                    raise _fail(path, f"{name}: appears twice")
                 if info.size > MAX_MEMBER:
                     raise _fail(path, f"{name}: too large ({info.size} bytes)")
+                total += info.size
+                if total > MAX_TOTAL:
+                    raise _fail(path, f"more than {MAX_TOTAL} bytes in all")
                 fh = tar.extractfile(info)
                 assert fh is not None
                 members[name] = fh.read()

@@ -307,3 +307,25 @@ def test_manifest_lists_every_file_with_its_hash(good_bundle: Path) -> None:
     listed = {e["path"]: e["sha256"] for e in manifest["files"]}
     assert listed == {name: hashlib.sha256(data).hexdigest() for name, data in files.items()}
     json.dumps(manifest)
+
+
+def test_a_crafted_archive_is_refused_before_it_is_read(tmp_path: Path) -> None:
+    """Thousands of members (or one name many times) are refused from their headers alone."""
+    bomb = tmp_path / "bomb.tar.gz"
+    block = b"\0" * (512 << 10)  # compresses to almost nothing
+    with tarfile.open(bomb, "w:gz") as tar:
+        for i in range(200):
+            info = tarfile.TarInfo(f"junk/{i}.bin")
+            info.size = len(block)
+            tar.addfile(info, io.BytesIO(block))
+    assert bomb.stat().st_size < 1 << 20
+    with pytest.raises(ProvisioningError, match=r"junk/0\.bin: not a file a bundle holds"):
+        read_bundle(bomb)
+    twice = tmp_path / "twice.tar.gz"
+    with tarfile.open(twice, "w:gz") as tar:
+        for _ in range(2):
+            info = tarfile.TarInfo("config.toml")
+            info.size = 3
+            tar.addfile(info, io.BytesIO(b"x=1"))
+    with pytest.raises(ProvisioningError, match=r"config\.toml: appears twice"):
+        read_bundle(twice)
