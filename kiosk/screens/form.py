@@ -111,6 +111,11 @@ class FormScreen(Screen):
         self.errors.pop(name, None)
         if ch == BACKSPACE:
             raw = raw[:-1]
+        elif name == "phone" and raw == "" and ch == "8":
+            # "8 916 ..." is how most people write a Russian mobile: the mask already shows +7,
+            # and no number after +7 starts with 8, so the habit is absorbed instead of
+            # shifting every digit by one
+            return
         else:
             limit = {"phone": PHONE_DIGITS, "birth_date": DATE_DIGITS}.get(name, MAX_LEN.get(name, 60))
             if len(raw) >= limit:

@@ -165,8 +165,10 @@ class VirtualCustomer:
 
     @staticmethod
     def phone_digits(phone: str) -> str:
+        """The digits a person taps for ``phone``: all of them, the habitual leading 8 included,
+        except a written "+7" country code, which the field shows already."""
         digits = re.sub(r"\D", "", phone)
-        if len(digits) == 11 and digits[0] in "78":
+        if phone.strip().startswith("+7"):
             digits = digits[1:]
         return digits
 

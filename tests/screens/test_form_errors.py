@@ -49,3 +49,15 @@ def test_error_text_is_drawn(kiosk_env, lang: str) -> None:
         customer.tap("next")
         expected = t(lang, f"reason.{reason}")
         assert expected in ui.painter.record.texts, (field, ui.painter.record.texts)
+
+
+def test_a_leading_8_is_absorbed_by_the_phone_field(kiosk_env) -> None:
+    """People write Russian mobiles as 8 916 ...; the field already shows +7."""
+    kiosk, customer, _clock, _tmp = kiosk_env
+    outcome = customer.sign_up({"phone": "8 916 482 73 59"})
+    assert outcome.outcome == "registered"
+    from kiosk.keys import load_dev_hq_private
+    from kiosk.store.seal import unseal
+
+    ((_, event),) = kiosk.store.outbox_batch(10)
+    assert unseal(event.envelope["sealed"], load_dev_hq_private(kiosk.cfg))["phone"] == "+79164827359"
