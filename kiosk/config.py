@@ -328,6 +328,15 @@ class Config(_Model):
     sync: SyncSection = SyncSection()
     paths: PathsSection = PathsSection()
 
+    @model_validator(mode="after")
+    def _sms_provider_is_a_named_processor(self) -> Config:
+        if self.hardware.sms.backend == "http" and not self.consent.third_parties:
+            raise ValueError(
+                "hardware.sms.backend 'http' hands phone numbers to an SMS provider: name it in "
+                "consent.third_parties (152-FZ art. 6 p. 3)"
+            )
+        return self
+
     # Set by load_config: the file it came from and the folder relative paths are taken from.
     _base_dir: Path = PrivateAttr(default=Path("."))
     _source: str = PrivateAttr(default="<memory>")

@@ -51,6 +51,9 @@ class CodeToSend:
     code: str
     challenge: otp.Challenge
 
+    def __repr__(self) -> str:  # a stray %r or a traceback must not show the code or the number
+        return f"CodeToSend(phone={mask_phone(self.phone)!r}, code='***')"
+
 
 @dataclass(frozen=True)
 class ConsentCopy:

@@ -109,3 +109,17 @@ def test_relative_paths_resolve_against_the_config_folder(tmp_path: Path) -> Non
     cfg = load_config(REPO / "config.toml")
     assert cfg.state_dir == REPO / "var"
     assert cfg.database_path == REPO / "var" / "kiosk.db"
+
+
+def test_an_sms_provider_must_be_named_among_the_third_parties() -> None:
+    data = config_data(hardware={"sms": {"backend": "http", "http_url": "https://sms.example/send"}})
+    lines = problems(data)
+    assert any("consent.third_parties" in ln and "SMS provider" in ln for ln in lines), lines
+    data["consent"]["third_parties"] = [
+        {
+            "name": "ООО «СМС-Шлюз»",
+            "address": "г. Москва, ул. Связи, 1",
+            "purpose": {"ru": "отправка SMS", "en": "sending SMS"},
+        }
+    ]
+    validate_config(data, "config.toml")

@@ -152,3 +152,15 @@ def test_the_record_names_the_text_that_was_ticked_not_the_current_language(tmp_
     ((_, event),) = h.store.outbox_batch(10)
     assert event.envelope["consents"][0]["sha256"] == ru.sha256
     assert event.envelope["consents"][0]["lang"] == "ru"
+
+
+def test_code_to_send_never_shows_the_code_or_the_number(tmp_path: Path) -> None:
+    h = harness(make_config(tmp_path))
+    s = h.service.start()
+    s.accept_rules(h.clock())
+    assert not h.service.submit_form(s, dict(CUSTOMER))
+    s.give_consent(True, False, h.clock())
+    sent = h.service.prepare_code(s)
+    assert isinstance(sent, CodeToSend)
+    shown = repr(sent) + str(sent)
+    assert sent.code not in shown and "9164827359" not in shown and "+7 *** ***-**-59" in shown
