@@ -95,6 +95,15 @@ rejected_events = sa.Table(
     sa.Column("received_at", sa.Double, nullable=False),
 )
 
+kiosks = sa.Table(
+    "kiosks",
+    metadata,
+    sa.Column("kiosk_id", sa.String(64), primary_key=True),
+    sa.Column("number", sa.Integer, nullable=False, unique=True),  # the kiosk digits of its card numbers
+    sa.Column("bound_at", sa.Double, nullable=False),
+    sa.Column("source", sa.String(16), nullable=False),  # settings | first_event
+)
+
 ledger = sa.Table(
     "ledger",
     metadata,

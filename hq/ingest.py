@@ -9,6 +9,13 @@ dead-lettered event is kept, so nothing is lost: it can be looked at and replaye
 no-op that is acknowledged again. Payloads without an event id cannot be acknowledged; they are
 dead-lettered and counted.
 
+A kiosk may only issue its own card numbers (``2 KKKK SSSSSSS C``: ``KKKK`` is the kiosk number). The
+``kiosks`` table binds each kiosk id to one number: head office's settings give the binding where they
+list a kiosk with its number (``kiosks = [{id = "...", number = N}]``); otherwise the first stored
+event from a kiosk id binds the number in its card (trust on first use). An event whose card carries
+another number than its kiosk's, or a number bound to another kiosk, is dead-lettered as
+``card_not_this_kiosks``; a card number that is not one of ours at all is ``malformed``.
+
 Logs name event ids, kiosk ids and reasons only, never personal data.
 """
 
@@ -18,10 +25,10 @@ import logging
 import re
 import time
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from nacl.exceptions import CryptoError
@@ -30,10 +37,13 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
 from hq import db
+from kiosk.core.cards import card_parts
 from kiosk.store.seal import unseal
 from kiosk.sync import contract
 
 log = logging.getLogger(__name__)
+
+_T = TypeVar("_T")
 
 SIGNUP_TYPE = "signup"
 SIGNUP_SCHEMA = "loyalty.signup/1"
@@ -74,6 +84,7 @@ class Reason(StrEnum):
     MALFORMED = "malformed"
     UNSEALABLE = "unsealable"
     CONFLICT = "conflict"
+    CARD_NOT_THIS_KIOSKS = "card_not_this_kiosks"
 
 
 @dataclass(frozen=True)
@@ -100,6 +111,8 @@ class _Signup:
     event_id: str
     kiosk_id: str
     card: str
+    card_kiosk: int
+    """The kiosk number inside ``card``."""
     ads_consent: bool
     consents: list[dict[str, Any]]
     personal: dict[str, str | None]
@@ -117,6 +130,10 @@ def _parse(envelope: dict[str, Any], topic_kiosk: str, seal_key: PrivateKey) -> 
     consents = envelope.get("consents")
     if not isinstance(card, str) or not _CARD_RE.match(card) or not isinstance(ads, bool):
         raise _Reject(Reason.MALFORMED)
+    try:
+        card_kiosk, _seq = card_parts(card)
+    except ValueError:
+        raise _Reject(Reason.MALFORMED) from None
     if not isinstance(consents, list) or not consents or len(consents) > 10:
         raise _Reject(Reason.MALFORMED)
     for record in consents:
@@ -147,6 +164,7 @@ def _parse(envelope: dict[str, Any], topic_kiosk: str, seal_key: PrivateKey) -> 
         event_id=envelope["event_id"],
         kiosk_id=topic_kiosk,
         card=card,
+        card_kiosk=card_kiosk,
         ads_consent=ads,
         consents=consents,
         personal={k: personal.get(k) for k in _PERSONAL},
@@ -205,6 +223,9 @@ class Ingestor:
     clock: Callable[[], float] = time.time
     counts: Counter[str] = field(default_factory=Counter)
     """Outcomes so far: ``stored``, ``duplicate`` and one ``rejected:<reason>`` per reason."""
+    kiosk_numbers: Mapping[str, int] = field(default_factory=dict)
+    """Bindings from head office's settings (kiosk id -> number); they replace any other binding."""
+    _settings_bound: bool = field(default=False, init=False, repr=False)
 
     def ingest_one(self, topic: str, payload: bytes) -> Outcome:
         return self.ingest([(topic, payload)])[0]
@@ -221,7 +242,10 @@ class Ingestor:
         now = self.clock()
         prepared = [self._prepare(topic, payload) for topic, payload in messages]
         with self.engine.begin() as conn:
+            if not self._settings_bound:
+                _retry_on_clash(conn, lambda: self._bind_from_settings(conn, now))
             outcomes = self._store_batch(conn, prepared, now)
+        self._settings_bound = True
         for o in outcomes:
             self.counts[o.status.value if o.reason is None else f"{o.status.value}:{o.reason.value}"] += 1
             if o.status is Status.REJECTED:
@@ -271,6 +295,12 @@ class Ingestor:
                 if p.signup is None:
                     dead.append((i, p))
 
+        new_bindings, refused = _retry_on_clash(conn, lambda: self._check_bindings(conn, fresh, now))
+        for i, p in fresh:
+            if i in refused:
+                p.signup, p.reason = None, Reason.CARD_NOT_THIS_KIOSKS
+                dead.append((i, p))
+
         conflicts: set[int] = set()
         if fresh:
             sp = conn.begin_nested()
@@ -298,11 +328,75 @@ class Ingestor:
             )
         if rejected_rows:
             _insert_many(conn, db.rejected_events, rejected_rows)
+        # A binding stands only on a stored event: drop those whose every event clashed.
+        stored_from = {p.kiosk_id for i, p in fresh if p.signup is not None and i not in conflicts}
+        unused = [k for k in new_bindings if k not in stored_from]
+        if unused:
+            conn.execute(db.kiosks.delete().where(db.kiosks.c.kiosk_id.in_(unused)))
         for i, p in fresh:
             if outcomes[i] is None:
                 outcomes[i] = Outcome(p.kiosk_id, p.event_id, Status.STORED)
         assert all(o is not None for o in outcomes)
         return outcomes  # type: ignore[return-value]
+
+    def _bind_from_settings(self, conn: Connection, now: float) -> None:
+        """Make the ``kiosks`` table agree with the settings' bindings (others' clashing rows go)."""
+        if not self.kiosk_numbers:
+            return
+        k = db.kiosks.c
+        ids, numbers = list(self.kiosk_numbers), list(self.kiosk_numbers.values())
+        rows = conn.execute(sa.select(k.kiosk_id, k.number).where(k.kiosk_id.in_(ids) | k.number.in_(numbers))).all()
+        wrong = [kid for kid, number in rows if self.kiosk_numbers.get(kid) != number]
+        if wrong:
+            log.warning("kiosk bindings replaced by head office's settings: %s", sorted(wrong))
+            conn.execute(db.kiosks.delete().where(k.kiosk_id.in_(wrong)))
+        have = {kid for kid, _ in rows if kid not in wrong}
+        missing = [
+            {"kiosk_id": kid, "number": n, "bound_at": now, "source": "settings"}
+            for kid, n in self.kiosk_numbers.items()
+            if kid not in have
+        ]
+        if missing:
+            _insert_many(conn, db.kiosks, missing)
+
+    @staticmethod
+    def _check_bindings(conn: Connection, fresh: list[tuple[int, _Prepared]], now: float) -> tuple[list[str], set[int]]:
+        """Bind kiosks seen for the first time; find signups whose card number is not their kiosk's.
+
+        Returns the kiosk ids bound here and the indexes of the refused signups. Inside one batch the
+        first signup of an unbound kiosk binds it for the rest.
+        """
+        signups = [(i, p) for i, p in fresh if p.signup is not None]
+        if not signups:
+            return [], set()
+        ids = sorted({p.signup.kiosk_id for _, p in signups if p.signup is not None})
+        numbers = sorted({p.signup.card_kiosk for _, p in signups if p.signup is not None})
+        k = db.kiosks.c
+        number_of: dict[str, int] = {}
+        kiosk_of: dict[int, str] = {}
+        for i in range(0, max(len(ids), len(numbers)), _SEEN_CHUNK):
+            cond = k.kiosk_id.in_(ids[i : i + _SEEN_CHUNK]) | k.number.in_(numbers[i : i + _SEEN_CHUNK])
+            for kid, number in conn.execute(sa.select(k.kiosk_id, k.number).where(cond)):
+                number_of[kid], kiosk_of[number] = number, kid
+        new: dict[str, int] = {}
+        refused: set[int] = set()
+        for i, p in signups:
+            s = p.signup
+            assert s is not None
+            bound = number_of.get(s.kiosk_id)
+            if bound is None and s.card_kiosk not in kiosk_of:
+                number_of[s.kiosk_id], kiosk_of[s.card_kiosk] = s.card_kiosk, s.kiosk_id
+                new[s.kiosk_id] = s.card_kiosk
+            elif bound != s.card_kiosk:
+                refused.add(i)
+        if new:
+            _insert_many(
+                conn,
+                db.kiosks,
+                [{"kiosk_id": kid, "number": n, "bound_at": now, "source": "first_event"} for kid, n in new.items()],
+            )
+            log.info("kiosks bound to their first card numbers: %s", sorted(new))
+        return list(new), refused
 
     @staticmethod
     def _event_row(p: _Prepared, now: float, outcome: Status) -> dict[str, Any]:
@@ -362,6 +456,22 @@ class Ingestor:
         customer_id = result.inserted_primary_key[0]  # type: ignore[index]
         conn.execute(_INSERT_CARDS, _card_row(s, customer_id, now))
         conn.execute(_INSERT_CONSENTS, _consent_rows(s))
+
+
+def _retry_on_clash(conn: Connection, work: Callable[[], _T], attempts: int = 3) -> _T:
+    """Run ``work`` in a savepoint, again after a unique-key clash (another head office bound first)."""
+    for attempt in range(attempts):
+        sp = conn.begin_nested()
+        try:
+            result = work()
+        except IntegrityError:
+            sp.rollback()
+            if attempt == attempts - 1:
+                raise
+            continue
+        sp.commit()
+        return result
+    raise AssertionError("unreachable")
 
 
 def _customer_row(s: _Signup, now: float) -> dict[str, Any]:

@@ -116,7 +116,9 @@ class HqService:
         self.batch_size = batch_size
         self.batch_window_s = batch_window_s
         self.batch_idle_s = batch_idle_s
-        self.ingestor = Ingestor(engine, keys.seal, prefix=prefix, clock=rpc.clock)
+        self.ingestor = Ingestor(
+            engine, keys.seal, prefix=prefix, clock=rpc.clock, kiosk_numbers=rpc.settings.kiosk_numbers
+        )
         self.client = make_client(broker, manual_ack=True)
         self.client.on_connect = self._on_connect
         self.client.on_disconnect = self._on_disconnect
@@ -290,8 +292,12 @@ def publish_config(
     prefix: str = contract.DEFAULT_PREFIX,
     timeout: float = 30.0,
 ) -> None:
-    """Sign ``document`` and publish it retained (QoS 1) to each kiosk's config topic; waits for PUBACKs."""
-    payload = contract.sign_config(document, keys.sign)
+    """Sign ``document`` and publish it retained (QoS 1) to each kiosk's config topic; waits for PUBACKs.
+
+    The signed document carries ``kiosks``, the ids it is published to: a kiosk takes a document only
+    when its own id is listed (``kiosk.sync.config_intake``).
+    """
+    payload = contract.sign_config({**document, "kiosks": list(dict.fromkeys(kiosks))}, keys.sign)
     client = make_client(opts)
     connected = threading.Event()
     failure: list[str] = []

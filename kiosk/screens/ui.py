@@ -30,6 +30,7 @@ from kiosk.core.consent import ConsentKind
 from kiosk.core.flow import EndReason, SignupSession, Step
 from kiosk.core.validation import validate_form
 from kiosk.errors import DiskFullError, StoreError
+from kiosk.hw.sms import code_message
 from kiosk.i18n import LANGS, catalog, t
 from kiosk.lookup import Lookup
 from kiosk.screens.base import Screen
@@ -315,7 +316,7 @@ class KioskUI:
             code_screen.refused(issued)  # type: ignore[attr-defined]
             self.dirty = True
             return
-        text = t(self.lang, "sms.code", code=issued.code, store=self.cfg.kiosk.store_name.get(self.lang))
+        text = code_message(self.lang, issued.code, self.cfg.kiosk.store_name.get(self.lang))
         code_screen.sending()  # type: ignore[attr-defined]
         self.submit(lambda: self.devices.sms.send(issued.phone, text), code_screen.sent)  # type: ignore[attr-defined]
 

@@ -1,11 +1,15 @@
 """Head office's signed configuration (retained on the kiosk's config topic).
 
 A document is accepted only if it is small enough, signed with head office's Ed25519 key
-(``secrets_dir/hq_sign.pub``), newer than the applied one, overrides only the sections head office
-may set, and still validates when merged over the kiosk's own configuration. Acceptance is
+(``secrets_dir/hq_sign.pub``), addressed to this kiosk (its signed ``kiosks`` list holds this kiosk's
+id), newer than the applied one, overrides only the sections head office may set, and still validates when merged over the kiosk's own configuration. Acceptance is
 atomic: the signed bytes go to ``state_dir/hq-config.json`` (temp file, fsync, rename), then the
 version is recorded, then ``on_apply`` gets the merged configuration. A rejected document leaves
 the last good configuration in force and is reported by a reason code (never its content).
+
+A document without a ``kiosks`` list is rejected as ``not_for_this_kiosk`` like one listing other
+kiosks: every head office this product works with signs the list in (there is no older head office
+in the field whose documents would need to be taken without it).
 """
 
 from __future__ import annotations
@@ -53,6 +57,7 @@ class Rejection(StrEnum):
     FORBIDDEN_SECTION = "forbidden_section"
     INVALID = "invalid"
     NOT_STORED = "not_stored"
+    NOT_FOR_THIS_KIOSK = "not_for_this_kiosk"
 
 
 class ConfigRejected(KioskError, ValueError):
@@ -167,6 +172,9 @@ class ConfigIntake:
         except contract.BadMessage:
             raise ConfigRejected(Rejection.MALFORMED) from None
         version = doc["version"]
+        kiosks = contract.config_kiosks(doc)
+        if kiosks is None or self.base.kiosk.id not in kiosks:
+            raise ConfigRejected(Rejection.NOT_FOR_THIS_KIOSK, version)
         applied = self.applied_version
         if require_newer and applied is not None and version <= applied:
             raise ConfigRejected(Rejection.NOT_NEWER, version)

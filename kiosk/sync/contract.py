@@ -145,6 +145,19 @@ def open_config(data: bytes, verify_key: VerifyKey) -> dict[str, Any]:
     return doc
 
 
+def config_kiosks(document: dict[str, Any]) -> list[str] | None:
+    """The kiosk ids a signed config document is addressed to (its ``kiosks`` list), or None.
+
+    Head office signs the list of the kiosks it publishes to into the document itself, so a
+    document taken from one kiosk's topic cannot be planted on another. None when the list is
+    missing or not a list of non-empty strings.
+    """
+    kiosks = document.get("kiosks")
+    if not isinstance(kiosks, list) or not all(isinstance(k, str) and k for k in kiosks):
+        return None
+    return kiosks
+
+
 # --- RPC (kiosk -> head office, MQTT 5 response topic + correlation data) ----------------------
 
 RPC_METHODS = ("card_lookup", "phone_lookup", "send_sms")

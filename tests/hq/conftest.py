@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import threading
 import time
 import tomllib
@@ -19,6 +20,7 @@ from ulid import ULID
 from hq import db
 from hq.keys import HqKeys, keygen
 from hq.settings import HqSettings, parse_settings
+from kiosk.core.cards import card_number
 from kiosk.store.seal import seal
 from kiosk.sync import contract
 from tests.hw_sim.broker import Broker, broker  # noqa: F401 - fixture
@@ -55,6 +57,10 @@ discount_pct = 10
 per_phone_daily_cap = 3
 per_kiosk_hourly_cap = 5
 """
+
+TEST_KIOSK_NUMBERS = {"kiosk-a": 1, "kiosk-b": 2}
+"""Card prefixes the test kiosks issue (any other kiosk id issues 0099)."""
+_card_seq = itertools.count(1)
 
 PERSON = {
     "name": "Валентина Щукина",
@@ -147,7 +153,7 @@ def signup_envelope(
         "ts": "2026-09-21T10:01:30Z",
         "kiosk_id": kiosk_id,
         "schema": "loyalty.signup/1",
-        "card_number": card or f"0001{int(time.time_ns()) % 10**8:08d}",
+        "card_number": card or card_number(TEST_KIOSK_NUMBERS.get(kiosk_id, 99), next(_card_seq)),
         "ads_consent": ads,
         "consents": consents,
         "sealed": seal(person or PERSON, hq_public),

@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 import json
+import tomllib
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from hq import db
 from hq.ingest import Ingestor, Reason, Status, ack_messages
 from hq.keys import HqKeys
+from hq.settings import parse_settings
+from kiosk.core.cards import card_number
+from kiosk.errors import ConfigError
 from kiosk.keys import load_dev_hq_private
 from kiosk.sync import contract
 from tests.conftest import make_config
-from tests.hq.conftest import PERSON, events_topic, signup_envelope
+from tests.hq.conftest import HQ_TOML, PERSON, events_topic, signup_envelope
 from tests.signup_helpers import harness, sign_up
 
 
@@ -39,8 +44,8 @@ def test_same_event_twice_stores_one_customer_and_acks_both(engine: Engine, keys
 
 def test_duplicate_inside_one_batch_and_others_unaffected(engine: Engine, keys: HqKeys) -> None:
     ing = Ingestor(engine, keys.seal)
-    a = contract.dumps(signup_envelope("kiosk-a", keys.seal.public_key, card="000100000001"))
-    b = contract.dumps(signup_envelope("kiosk-b", keys.seal.public_key, card="000200000001"))
+    a = contract.dumps(signup_envelope("kiosk-a", keys.seal.public_key, card="2000100000014"))
+    b = contract.dumps(signup_envelope("kiosk-b", keys.seal.public_key, card="2000200000013"))
     out = ing.ingest([(events_topic("kiosk-a"), a), (events_topic("kiosk-a"), a), (events_topic("kiosk-b"), b)])
     assert [o.status for o in out] == [Status.STORED, Status.DUPLICATE, Status.STORED]
     assert _count(engine, db.customers) == 2
@@ -51,7 +56,7 @@ def test_duplicate_inside_one_batch_and_others_unaffected(engine: Engine, keys: 
 
 def test_sealed_payload_is_opened_into_the_customer_row(engine: Engine, keys: HqKeys) -> None:
     ing = Ingestor(engine, keys.seal)
-    env = signup_envelope("kiosk-a", keys.seal.public_key, card="000100000042", ads=False)
+    env = signup_envelope("kiosk-a", keys.seal.public_key, card="2000100000427", ads=False)
     assert PERSON["name"] not in json.dumps(env, ensure_ascii=False)
     assert ing.ingest_one(events_topic("kiosk-a"), contract.dumps(env)).status is Status.STORED
     with engine.connect() as conn:
@@ -60,7 +65,7 @@ def test_sealed_payload_is_opened_into_the_customer_row(engine: Engine, keys: Hq
     assert (row.name, row.phone, row.birth_date, row.gender, row.email) == tuple(
         PERSON[k] for k in ("name", "phone", "birth_date", "gender", "email")
     )
-    assert row.card == card.card == "000100000042"
+    assert row.card == card.card == "2000100000427"
     assert row.kiosk_id == "kiosk-a" and row.ads_consent is False and row.blocked is False
 
 
@@ -124,8 +129,8 @@ def test_malformed_payloads(sqlite_engine: Engine, keys: HqKeys) -> None:
 
 def test_card_conflict_is_dead_lettered_and_acked(engine: Engine, keys: HqKeys) -> None:
     ing = Ingestor(engine, keys.seal)
-    first = signup_envelope("kiosk-a", keys.seal.public_key, card="000100000007")
-    clash = signup_envelope("kiosk-a", keys.seal.public_key, card="000100000007")
+    first = signup_envelope("kiosk-a", keys.seal.public_key, card="2000100000076")
+    clash = signup_envelope("kiosk-a", keys.seal.public_key, card="2000100000076")
     out = ing.ingest(
         [(events_topic("kiosk-a"), contract.dumps(first)), (events_topic("kiosk-a"), contract.dumps(clash))]
     )
@@ -140,11 +145,11 @@ def test_card_conflict_is_dead_lettered_and_acked(engine: Engine, keys: HqKeys) 
 def test_bulk_batch_links_cards_and_falls_back_only_for_the_clash(engine: Engine, keys: HqKeys) -> None:
     ing = Ingestor(engine, keys.seal)
     pub = keys.seal.public_key
-    earlier = signup_envelope("kiosk-a", pub, card="000100000090")
+    earlier = signup_envelope("kiosk-a", pub, card="2000100000908")
     assert ing.ingest_one(events_topic("kiosk-a"), contract.dumps(earlier)).status is Status.STORED
-    good = [signup_envelope("kiosk-a", pub, card=f"00010000010{i}") for i in range(3)]
-    clash = signup_envelope("kiosk-a", pub, card="000100000090")  # card taken by an earlier batch
-    broken = {**signup_envelope("kiosk-a", pub, card="000100000200"), "sealed": "AAAA"}
+    good = [signup_envelope("kiosk-a", pub, card=card_number(1, 100 + i)) for i in range(3)]
+    clash = signup_envelope("kiosk-a", pub, card="2000100000908")  # card taken by an earlier batch
+    broken = {**signup_envelope("kiosk-a", pub, card="2000100002001"), "sealed": "AAAA"}
     batch = [good[0], earlier, clash, good[1], broken, good[2]]
     out = ing.ingest([(events_topic("kiosk-a"), contract.dumps(e)) for e in batch])
     assert [o.status for o in out] == [
@@ -171,3 +176,125 @@ def test_bulk_batch_links_cards_and_falls_back_only_for_the_clash(engine: Engine
     again = ing.ingest([(events_topic("kiosk-a"), contract.dumps(e)) for e in batch])
     assert {o.status for o in again} == {Status.DUPLICATE}
     assert _count(engine, db.customers) == 4 and _count(engine, db.rejected_events) == 2
+
+
+def _kiosks(engine: Engine) -> dict[str, int]:
+    with engine.connect() as conn:
+        return {k: n for k, n in conn.execute(sa.select(db.kiosks.c.kiosk_id, db.kiosks.c.number))}
+
+
+def test_first_event_binds_the_kiosk_number_and_other_numbers_are_refused(engine: Engine, keys: HqKeys) -> None:
+    ing = Ingestor(engine, keys.seal)
+    pub = keys.seal.public_key
+    own = signup_envelope("kiosk-a", pub, card=card_number(1, 1))
+    assert ing.ingest_one(events_topic("kiosk-a"), contract.dumps(own)).status is Status.STORED
+    assert _kiosks(engine) == {"kiosk-a": 1}
+    # kiosk-a now issues kiosk 2's numbers: refused, kept and acked
+    foreign = signup_envelope("kiosk-a", pub, card=card_number(2, 1))
+    out = ing.ingest_one(events_topic("kiosk-a"), contract.dumps(foreign))
+    assert (out.status, out.reason, out.ackable) == (Status.REJECTED, Reason.CARD_NOT_THIS_KIOSKS, True)
+    # another kiosk id with kiosk-a's number: refused too, and it binds nothing
+    thief = signup_envelope("kiosk-b", pub, card=card_number(1, 2))
+    out = ing.ingest_one(events_topic("kiosk-b"), contract.dumps(thief))
+    assert (out.status, out.reason) == (Status.REJECTED, Reason.CARD_NOT_THIS_KIOSKS)
+    assert _kiosks(engine) == {"kiosk-a": 1}
+    with engine.connect() as conn:
+        dead = conn.execute(sa.select(db.rejected_events.c.event_id, db.rejected_events.c.reason)).all()
+    assert sorted(dead) == sorted(
+        [(foreign["event_id"], "card_not_this_kiosks"), (thief["event_id"], "card_not_this_kiosks")]
+    )
+    assert _count(engine, db.customers) == 1
+    assert ing.counts["rejected:card_not_this_kiosks"] == 2
+    # kiosk-b with a number of its own is fine
+    fair = signup_envelope("kiosk-b", pub, card=card_number(2, 1))
+    assert ing.ingest_one(events_topic("kiosk-b"), contract.dumps(fair)).status is Status.STORED
+    assert _kiosks(engine) == {"kiosk-a": 1, "kiosk-b": 2}
+
+
+def test_binding_inside_one_batch_and_on_the_fallback_path(engine: Engine, keys: HqKeys) -> None:
+    ing = Ingestor(engine, keys.seal)
+    pub = keys.seal.public_key
+    earlier = signup_envelope("kiosk-a", pub, card=card_number(1, 5))
+    assert ing.ingest_one(events_topic("kiosk-a"), contract.dumps(earlier)).status is Status.STORED
+    batch = [
+        ("kiosk-c", signup_envelope("kiosk-c", pub, card=card_number(3, 1))),  # binds kiosk-c to 3
+        ("kiosk-c", signup_envelope("kiosk-c", pub, card=card_number(4, 1))),  # then 4 is not its number
+        ("kiosk-d", signup_envelope("kiosk-d", pub, card=card_number(3, 2))),  # nor is 3 kiosk-d's
+        ("kiosk-a", signup_envelope("kiosk-a", pub, card=card_number(1, 5))),  # a card clash: per-event path
+        ("kiosk-a", signup_envelope("kiosk-a", pub, card=card_number(3, 3))),  # refused on that path too
+        ("kiosk-a", signup_envelope("kiosk-a", pub, card=card_number(1, 6))),
+    ]
+    out = ing.ingest([(events_topic(k), contract.dumps(e)) for k, e in batch])
+    assert [(o.status, o.reason) for o in out] == [
+        (Status.STORED, None),
+        (Status.REJECTED, Reason.CARD_NOT_THIS_KIOSKS),
+        (Status.REJECTED, Reason.CARD_NOT_THIS_KIOSKS),
+        (Status.REJECTED, Reason.CONFLICT),
+        (Status.REJECTED, Reason.CARD_NOT_THIS_KIOSKS),
+        (Status.STORED, None),
+    ]
+    assert _kiosks(engine) == {"kiosk-a": 1, "kiosk-c": 3}
+    with engine.connect() as conn:
+        cards = set(conn.execute(sa.select(db.customers.c.card)).scalars())
+    assert cards == {card_number(1, 5), card_number(3, 1), card_number(1, 6)}
+
+
+def test_a_kiosk_whose_only_event_clashed_stays_unbound(engine: Engine, keys: HqKeys) -> None:
+    ing = Ingestor(engine, keys.seal)
+    pub = keys.seal.public_key
+    first = signup_envelope("kiosk-a", pub, card=card_number(1, 9))
+    assert ing.ingest_one(events_topic("kiosk-a"), contract.dumps(first)).status is Status.STORED
+    clash = signup_envelope("kiosk-e", pub, card=card_number(1, 9))
+    # kiosk-e has kiosk-a's number: refused before it could clash
+    assert ing.ingest_one(events_topic("kiosk-e"), contract.dumps(clash)).reason is Reason.CARD_NOT_THIS_KIOSKS
+    assert _kiosks(engine) == {"kiosk-a": 1}
+
+
+def test_settings_bind_kiosks_before_any_event(engine: Engine, keys: HqKeys) -> None:
+    pub = keys.seal.public_key
+    # kiosk-b got in first with number 1 (trust on first use) ...
+    tofu = Ingestor(engine, keys.seal)
+    early = signup_envelope("kiosk-b", pub, card=card_number(1, 1))
+    assert tofu.ingest_one(events_topic("kiosk-b"), contract.dumps(early)).status is Status.STORED
+    # ... but head office's settings say number 1 is kiosk-a's and kiosk-b is number 2
+    listing = 'kiosks = [{id = "kiosk-a", number = 1}, {id = "kiosk-b", number = 2}, "kiosk-c"]'
+    settings = parse_settings(tomllib.loads(HQ_TOML.replace('kiosks = ["kiosk-a", "kiosk-b"]', listing)))
+    assert settings.kiosks == ("kiosk-a", "kiosk-b", "kiosk-c")
+    ing = Ingestor(engine, keys.seal, kiosk_numbers=settings.kiosk_numbers)
+    wrong = signup_envelope("kiosk-b", pub, card=card_number(1, 2))
+    assert ing.ingest_one(events_topic("kiosk-b"), contract.dumps(wrong)).reason is Reason.CARD_NOT_THIS_KIOSKS
+    assert _kiosks(engine) == {"kiosk-a": 1, "kiosk-b": 2}
+    listed = signup_envelope("kiosk-a", pub, card=card_number(1, 3))
+    assert ing.ingest_one(events_topic("kiosk-a"), contract.dumps(listed)).status is Status.STORED
+    # a kiosk listed without a number is still bound by its first event
+    c = signup_envelope("kiosk-c", pub, card=card_number(7, 1))
+    assert ing.ingest_one(events_topic("kiosk-c"), contract.dumps(c)).status is Status.STORED
+    assert _kiosks(engine) == {"kiosk-a": 1, "kiosk-b": 2, "kiosk-c": 7}
+
+
+def test_a_card_number_that_is_not_ours_is_malformed(sqlite_engine: Engine, keys: HqKeys) -> None:
+    ing = Ingestor(sqlite_engine, keys.seal)
+    for card in ("000100000001", "2000100000015", "4600000000003"):  # old layout, bad check digit, a product
+        env = signup_envelope("kiosk-a", keys.seal.public_key, card=card)
+        assert ing.ingest_one(events_topic("kiosk-a"), contract.dumps(env)).reason is Reason.MALFORMED
+    assert _kiosks(sqlite_engine) == {}
+
+
+@pytest.mark.parametrize(
+    ("listing", "where"),
+    [
+        ('kiosks = [{id = "kiosk-a", number = 0}]', "kiosks.0.number"),
+        ('kiosks = [{id = "kiosk-a", number = 10000}]', "kiosks.0.number"),
+        ('kiosks = [{id = "kiosk-a", number = "1"}]', "kiosks.0.number"),
+        ('kiosks = [{id = "kiosk-a", number = 1}, {id = "kiosk-b", number = 1}]', "kiosks.1.number"),
+        ('kiosks = [{id = "kiosk-a", number = 1}, "kiosk-a"]', "kiosks.1"),
+        ("kiosks = [{number = 1}]", "kiosks.0"),
+        ('kiosks = [{id = "kiosk-a", number = 1, secret = "x"}]', "kiosks.0"),
+        ("kiosks = [3]", "kiosks.0"),
+        ('kiosks = "kiosk-a"', "kiosks"),
+    ],
+)
+def test_settings_refuse_bad_kiosk_listings(listing: str, where: str) -> None:
+    with pytest.raises(ConfigError) as err:
+        parse_settings(tomllib.loads(HQ_TOML.replace('kiosks = ["kiosk-a", "kiosk-b"]', listing)))
+    assert where in [loc for loc, _ in err.value.problems]

@@ -18,6 +18,7 @@ from hq.keys import HqKeys
 from hq.rpc import RpcHandler
 from hq.service import BrokerOptions, HqService
 from hq.settings import HqSettings
+from kiosk.core.cards import card_number
 from kiosk.hw.sms.console import ConsoleSms
 from kiosk.lookup import Balance
 from kiosk.sync import contract
@@ -82,7 +83,7 @@ def test_events_sent_while_head_office_is_away_wait_in_its_session(
     first.stop()  # durable session: the shared subscription stays with the broker
     kiosk = clients("kiosk-a")
     kiosk.subscribe(A.acks)
-    sent = [signup_envelope("kiosk-a", keys.seal.public_key, card=f"0001{i:08d}") for i in range(200)]
+    sent = [signup_envelope("kiosk-a", keys.seal.public_key, card=card_number(1, i + 1)) for i in range(200)]
     for env in sent:
         kiosk.client.publish(A.events, contract.dumps(env), qos=1)
     make_hq()
@@ -134,26 +135,26 @@ def test_card_lookup_round_trip_with_correlation_data(
     kiosk = clients("kiosk-a")
     kiosk.subscribe(A.acks)
     kiosk.subscribe(A.rpc_resp)
-    kiosk.publish(A.events, contract.dumps(signup_envelope("kiosk-a", keys.seal.public_key, card="000100000077")))
+    kiosk.publish(A.events, contract.dumps(signup_envelope("kiosk-a", keys.seal.public_key, card="2000100000779")))
     assert wait_for(lambda: len(_acked(kiosk)) == 1)
-    records.purchase(sqlite_engine, settings.rules, "000100000077", 6000, now=clock() - 15 * 86400)
-    records.purchase(sqlite_engine, settings.rules, "000100000077", 700, now=clock())
+    records.purchase(sqlite_engine, settings.rules, "2000100000779", 6000, now=clock() - 15 * 86400)
+    records.purchase(sqlite_engine, settings.rules, "2000100000779", 700, now=clock())
 
-    raw, result = _rpc(kiosk, A, "card_lookup", {"card": "000100000077"}, keys, corr=b"req-1")
+    raw, result = _rpc(kiosk, A, "card_lookup", {"card": "2000100000779"}, keys, corr=b"req-1")
     assert isinstance(result, dict), result
     balance = Balance.from_dict(result)
     assert (balance.balance_points, balance.pending_points, balance.total_spent_rub) == (600, 70, 6700)
     assert balance.tier is not None and balance.tier.discount_pct == 5 and balance.first_name == "Валентина"
     assert raw is not None and "Валентина".encode() not in raw  # sealed to the kiosk's one-time key
 
-    assert _rpc(kiosk, A, "card_lookup", {"card": "000100000078"}, keys, corr=b"req-2")[1] == "not_found"
+    assert _rpc(kiosk, A, "card_lookup", {"card": "2000100000786"}, keys, corr=b"req-2")[1] == "not_found"
     assert _rpc(kiosk, A, "phone_lookup", {"phone": "+79164827359"}, keys, corr=b"req-3")[1] == {"member": True}
     assert _rpc(kiosk, A, "phone_lookup", {"phone": "+79160000000"}, keys, corr=b"req-4")[1] == {"member": False}
     # head office answers only on the asking kiosk's own response topic
     spy = clients("kiosk-b")
     spy.subscribe(B.rpc_resp)
     assert _rpc(
-        kiosk, A, "card_lookup", {"card": "000100000077"}, keys, corr=b"req-5", response_topic=B.rpc_resp, timeout=1
+        kiosk, A, "card_lookup", {"card": "2000100000779"}, keys, corr=b"req-5", response_topic=B.rpc_resp, timeout=1
     ) == (
         None,
         None,
@@ -210,6 +211,7 @@ def test_publish_config_signed_and_retained(
     assert doc["version"] == 7
     assert doc["config"]["program"]["activation_delay_days"] == 14
     assert set(doc["config"]) == {"operator", "program", "otp"}
+    assert doc["kiosks"] == ["kiosk-a", "kiosk-b"]  # signed in: only these kiosks take it
     other = VerifyKey(b"\x01" * 32)
     with pytest.raises(contract.BadMessage):
         contract.open_config(msg.payload, other)

@@ -15,9 +15,14 @@ from kiosk.sync import contract, make_sync
 from kiosk.sync.config_intake import CONFIG_FILE, STATE_VERSION, ConfigIntake
 from tests.sync.conftest import HeadOffice, wait_until
 
+KIOSK = "kiosk-0001"  # the test kiosk's id (tests.conftest.make_config)
 
-def doc(version: int, **sections: Any) -> dict[str, Any]:
-    return {"version": version, "config": sections or {"otp": {"length": 5}}}
+
+def doc(version: int, kiosks: Any = (KIOSK,), **sections: Any) -> dict[str, Any]:
+    document = {"version": version, "config": sections or {"otp": {"length": 5}}}
+    if kiosks is not None:
+        document["kiosks"] = list(kiosks) if isinstance(kiosks, tuple) else kiosks
+    return document
 
 
 def test_valid_config_is_applied_and_each_bad_one_rejected(
@@ -63,6 +68,11 @@ def test_valid_config_is_applied_and_each_bad_one_rejected(
             ("forbidden_section", contract.sign_config(doc(10, kiosk={"number": 2}), hq_sign)),
             ("forbidden_section", contract.sign_config(doc(10, paths={"state_dir": "/tmp"}), hq_sign)),
             ("forbidden_section", contract.sign_config(doc(10, hardware={}), hq_sign)),
+            ("not_for_this_kiosk", contract.sign_config(doc(10, kiosks=("kiosk-0002",)), hq_sign)),
+            ("not_for_this_kiosk", contract.sign_config(doc(10, kiosks=()), hq_sign)),
+            ("not_for_this_kiosk", contract.sign_config(doc(10, kiosks=None), hq_sign)),  # no list at all
+            ("not_for_this_kiosk", contract.sign_config(doc(10, kiosks=KIOSK), hq_sign)),  # a string, not a list
+            ("not_for_this_kiosk", contract.sign_config(doc(10, kiosks=[KIOSK, 7]), hq_sign)),
         ]
         for n, (reason, payload) in enumerate(bad, start=1):
             hq.publish_config(payload)
@@ -80,7 +90,7 @@ def test_valid_config_is_applied_and_each_bad_one_rejected(
         # No rejection audit row holds any of the payloads.
         assert all(set(r[2]) <= {"reason", "size", "version"} for r in store.audit_rows("config_rejected"))
 
-        newer = contract.sign_config(doc(4, otp={"length": 8}), hq_sign)
+        newer = contract.sign_config(doc(4, kiosks=("kiosk-0002", KIOSK), otp={"length": 8}), hq_sign)
         hq.publish_config(newer)
         assert wait_until(lambda: len(applied) == 2)
         assert applied[1].otp.length == 8

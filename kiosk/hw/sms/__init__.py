@@ -36,6 +36,42 @@ __all__ = [
 ]
 
 
+GSM_SINGLE = 160
+"""Characters in one SMS in the GSM 7-bit alphabet (an extension character takes two)."""
+UCS2_SINGLE = 70
+"""UTF-16 code units in one SMS in UCS-2 (any text with a character outside the GSM alphabet)."""
+
+_GSM_BASIC = frozenset(
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
+    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
+)
+_GSM_EXTENSION = frozenset("^{}\\[~]|€\f")
+
+
+def sms_length(text: str) -> tuple[int, int]:
+    """``(length, limit)`` of ``text`` as one SMS: GSM 7-bit septets and 160, or UCS-2 units and 70."""
+    if all(ch in _GSM_BASIC or ch in _GSM_EXTENSION for ch in text):
+        return sum(2 if ch in _GSM_EXTENSION else 1 for ch in text), GSM_SINGLE
+    return len(text.encode("utf-16-le")) // 2, UCS2_SINGLE
+
+
+def fits_one_sms(text: str) -> bool:
+    length, limit = sms_length(text)
+    return 0 < length <= limit
+
+
+def code_message(lang: str, code: str, store: str) -> str:
+    """The one-time-code SMS: with the store's name when it still fits one message, else without.
+
+    One message, because a code split over two can arrive in the wrong order or half, and the GSM
+    modem backend and head office's relay both refuse longer texts.
+    """
+    from kiosk.i18n import t
+
+    text = t(lang, "sms.code", code=code, store=store)
+    return text if fits_one_sms(text) else t(lang, "sms.code_short", code=code)
+
+
 class SmsSender(Protocol):
     """Something that delivers one text message to one phone."""
 
