@@ -67,6 +67,15 @@ class OperatorSection(_Model):
     inn: str
     contact: Annotated[str, Field(min_length=5, max_length=200)]
     """Where a customer sends requests about their data (address, e-mail or phone)."""
+    policy_url: str | None = None
+    """The operator's published personal-data policy (152-FZ art. 18.1 p. 2); named in the consent."""
+
+    @field_validator("policy_url")
+    @classmethod
+    def _policy(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith("https://"):
+            raise ValueError("must be an https:// URL")
+        return value
 
     @field_validator("inn")
     @classmethod
@@ -431,7 +440,9 @@ def _text(value: LocalText) -> model.Text:
 
 
 def operator_of(op: OperatorSection) -> model.Operator:
-    return model.Operator(name=op.name, legal_address=op.legal_address, inn=op.inn, contact=op.contact)
+    return model.Operator(
+        name=op.name, legal_address=op.legal_address, inn=op.inn, contact=op.contact, policy_url=op.policy_url
+    )
 
 
 def _operator(cfg: Config) -> model.Operator:

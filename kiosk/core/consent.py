@@ -202,7 +202,7 @@ _PROCESSING_TEMPLATE: Final[dict[str, str]] = {
 {operator_name}
 Адрес: {operator_address}
 ИНН: {operator_inn}
-Контакты для обращений: {operator_contact}
+Контакты для обращений: {operator_contact}{operator_policy}
 
 2. Цель обработки
 Цель обработки персональных данных - {purpose}.
@@ -257,7 +257,7 @@ of my personal data on the following terms.
 {operator_name}
 Address: {operator_address}
 Taxpayer number (INN): {operator_inn}
-Contact for requests: {operator_contact}
+Contact for requests: {operator_contact}{operator_policy}
 
 2. Purpose of processing
 The purpose of the processing is {purpose}.
@@ -315,7 +315,7 @@ _ADVERTISING_TEMPLATE: Final[dict[str, str]] = {
 {operator_name}
 Адрес: {operator_address}
 ИНН: {operator_inn}
-Контакты для обращений: {operator_contact}
+Контакты для обращений: {operator_contact}{operator_policy}
 
 2. Цель
 Цель - {purpose}.
@@ -357,7 +357,7 @@ Data", Article 18 of Federal Law No. 38-FZ of 13 March 2006 "On Advertising").
 {operator_name}
 Address: {operator_address}
 Taxpayer number (INN): {operator_inn}
-Contact for requests: {operator_contact}
+Contact for requests: {operator_contact}{operator_policy}
 
 2. Purpose
 The purpose is {purpose}.
@@ -525,6 +525,12 @@ def _ordered_unique(values: tuple[str, ...]) -> list[str]:
     return seen
 
 
+_POLICY_LABEL: Final[dict[str, str]] = {
+    "ru": "Политика обработки персональных данных",
+    "en": "Personal data processing policy",
+}
+
+
 def ads_channels(terms: ConsentTerms) -> tuple[str, ...]:
     """The advertising channels that can actually reach the customer (e-mail only if it is collected)."""
     return tuple(c for c in _ordered_unique(terms.ads_channels) if c != "email" or Field.EMAIL in terms.collected)
@@ -540,6 +546,7 @@ def _common(terms: ConsentTerms, lang: str) -> dict[str, str]:
         "operator_address": printable(op.legal_address),
         "operator_inn": printable(op.inn),
         "operator_contact": printable(op.contact),
+        "operator_policy": (f"\n{_POLICY_LABEL[lang]}: {printable(op.policy_url)}" if op.policy_url else ""),
         "term": printable(terms.term.get(lang)).rstrip("."),
         "withdrawal": printable(terms.withdrawal.get(lang)).rstrip("."),
     }

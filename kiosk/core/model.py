@@ -85,6 +85,8 @@ class Operator:
     legal_address: str
     inn: str
     contact: str
+    policy_url: str | None = None
+    """Where the operator publishes its personal-data policy (152-FZ art. 18.1 p. 2)."""
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import re
 from dataclasses import replace
@@ -79,6 +80,16 @@ def test_operator_name_address_inn_and_contact(terms: ConsentTerms, kind: Consen
     assert "«" in op.name  # the default config uses typographic quotes; they must be mapped
     for value in (op.name, op.legal_address, op.inn, op.contact):
         assert printable(value) in section(text, 1)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("lang", LANGS)
+def test_operator_policy_link_when_published(terms: ConsentTerms, kind: ConsentKind, lang: str) -> None:
+    policy = terms.operator.policy_url
+    assert policy is not None  # the default config publishes one
+    assert policy in section(compose(terms, kind, lang).text, 1)
+    without = dataclasses.replace(terms, operator=dataclasses.replace(terms.operator, policy_url=None))
+    assert "https://" not in compose(without, kind, lang).text
 
 
 @pytest.mark.parametrize("lang", LANGS)
