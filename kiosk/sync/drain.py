@@ -11,25 +11,26 @@ from __future__ import annotations
 
 import logging
 import queue
-import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
-from kiosk.errors import StoreError
 from kiosk.store.db import Store
 from kiosk.sync import contract
 from kiosk.sync.client import SyncClient
 from kiosk.sync.counters import Counters
+from kiosk.sync.worker import WakeableWorker
 
 log = logging.getLogger(__name__)
 
 RECENT_ACKS = 20_000  # ids acked lately, to tell a duplicate ack from an unknown one
 
 
-class OutboxDrain:
+class OutboxDrain(WakeableWorker):
     """A worker thread publishing the outbox while connected; ``notify()`` wakes it for a new event."""
+
+    thread_name = "outbox-drain"
 
     def __init__(
         self,
@@ -49,9 +50,7 @@ class OutboxDrain:
         self.clock = clock
         self._topic = client.topics.events
         self._acks: queue.SimpleQueue[bytes] = queue.SimpleQueue()
-        self._wake = threading.Event()
-        self._stopping = threading.Event()
-        self._thread: threading.Thread | None = None
+        super().__init__(period_s=1.0)
         # Owned by the worker thread only:
         self._inflight: OrderedDict[str, tuple[int, float]] = OrderedDict()  # event_id -> (row id, sent at)
         self._cursor = 0  # highest outbox row id published since the last (re)connect
@@ -76,36 +75,10 @@ class OutboxDrain:
         self._acks.put(payload)
         self._wake.set()
 
-    def start(self) -> None:
-        if self._thread is not None:
-            return
-        self._stopping.clear()
-        self._thread = threading.Thread(target=self._run, name="outbox-drain", daemon=True)
-        self._thread.start()
-
-    def stop(self, timeout: float = 5.0) -> None:
-        self._stopping.set()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-            self._thread = None
-
     # --- the worker ------------------------------------------------------------------------
 
-    def _run(self) -> None:
-        while not self._stopping.is_set():
-            self._wake.wait(1.0)
-            self._wake.clear()
-            if self._stopping.is_set():
-                break
-            try:
-                self.step()
-            except StoreError as exc:
-                log.error("outbox drain: %s", exc)
-                self._stopping.wait(1.0)
-            except Exception:
-                log.exception("outbox drain failed; retrying")
-                self._stopping.wait(1.0)
+    def tick(self) -> None:
+        self.step()
 
     def step(self) -> None:
         """One pass: apply acks, then (when connected) republish what is due and fill the window."""

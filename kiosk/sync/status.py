@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import shutil
-import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -13,14 +12,17 @@ from kiosk.errors import StoreError
 from kiosk.store.db import Store
 from kiosk.sync.client import SyncClient, status_payload
 from kiosk.sync.counters import Counters
+from kiosk.sync.worker import WakeableWorker
 
 log = logging.getLogger(__name__)
 
 Health = Callable[[], dict[str, Any]]
 
 
-class StatusReporter:
+class StatusReporter(WakeableWorker):
     """Publishes the health snapshot every ``sync.heartbeat_s`` and right after each connect."""
+
+    thread_name = "sync-status"
 
     def __init__(
         self,
@@ -39,10 +41,8 @@ class StatusReporter:
         self.config_version = config_version
         self.interval_s = interval_s if interval_s is not None else client.sync.heartbeat_s
         self.state_dir = client.cfg.state_dir
-        self._wake = threading.Event()
-        self._stopping = threading.Event()
-        self._thread: threading.Thread | None = None
-        client.on_connected(self._wake.set)
+        super().__init__(period_s=self.interval_s)
+        client.on_connected(self.wake)
 
     def snapshot(self) -> dict[str, Any]:
         """Everything the heartbeat reports (no personal data: counts, ages, codes)."""
@@ -81,26 +81,5 @@ class StatusReporter:
         self.counters.inc("heartbeats")
         return True
 
-    def start(self) -> None:
-        if self._thread is None:
-            self._stopping.clear()
-            self._thread = threading.Thread(target=self._run, name="sync-status", daemon=True)
-            self._thread.start()
-
-    def stop(self, timeout: float = 5.0) -> None:
-        self._stopping.set()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-            self._thread = None
-
-    def _run(self) -> None:
-        while not self._stopping.is_set():
-            self._wake.wait(self.interval_s)
-            self._wake.clear()
-            if self._stopping.is_set():
-                return
-            try:
-                self.publish_now()
-            except Exception:
-                log.exception("status heartbeat failed")
+    def tick(self) -> None:
+        self.publish_now()
