@@ -243,6 +243,14 @@ class Store:
             ).fetchall()
         return [(r[0], OutboxEvent(r[1], r[2], r[3], json.loads(r[4]), r[5], r[6])) for r in rows]
 
+    def outbox_payloads(self, limit: int, after_id: int = 0) -> list[tuple[int, str, bytes]]:
+        """``(row id, event id, envelope as stored)`` oldest first: what the drain publishes as is."""
+        with self._lock, _storage_errors("reading the outbox"):
+            rows = self.db.execute(
+                "SELECT id, event_id, envelope FROM outbox WHERE id > ? ORDER BY id LIMIT ?", [after_id, limit]
+            ).fetchall()
+        return [(r[0], r[1], r[2].encode("utf-8")) for r in rows]
+
     def ack(self, event_ids: list[str]) -> int:
         """Delete events head office has durably stored. Unknown ids are ignored; returns rows deleted.
 

@@ -131,8 +131,9 @@ class OutboxDrain(WakeableWorker):
             log.info("ignored %d acked ids the outbox does not hold", unknown)
         self._inflight_n = len(self._inflight)
 
-    def _publish(self, event_id: str, envelope: dict[str, Any], now: float) -> None:
-        self.client.publish(self._topic, contract.dumps(envelope))
+    def _publish(self, event_id: str, payload: bytes, now: float) -> None:
+        # the envelope goes out exactly as it was stored at sign-up: no parse, no re-encoding
+        self.client.publish(self._topic, payload)
         if event_id in self._sent:
             self.counters.inc("events_republished")
         else:
@@ -147,14 +148,14 @@ class OutboxDrain(WakeableWorker):
         rows = {eid: row for eid, (row, _at) in self._inflight.items()}
         # Re-read them (in order) from the store: an ack may have raced the resend.
         first = min(rows[e] for e in due) - 1
-        batch = self.store.outbox_batch(len(self._inflight), after_id=first)
+        batch = self.store.outbox_payloads(len(self._inflight), after_id=first)
         wanted = set(due)
         resent = []
-        for row_id, event in batch:
-            if event.event_id in wanted:
-                self._publish(event.event_id, event.envelope, now)
-                self._inflight[event.event_id] = (row_id, now)
-                resent.append(event.event_id)
+        for row_id, event_id, payload in batch:
+            if event_id in wanted:
+                self._publish(event_id, payload, now)
+                self._inflight[event_id] = (row_id, now)
+                resent.append(event_id)
         for eid in wanted.difference(resent):
             self._inflight.pop(eid, None)  # gone from the outbox meanwhile
         if resent:
@@ -165,18 +166,18 @@ class OutboxDrain(WakeableWorker):
         room = self.max_inflight - len(self._inflight)
         if room <= 0:
             return
-        batch = self.store.outbox_batch(room, after_id=self._cursor)
+        batch = self.store.outbox_payloads(room, after_id=self._cursor)
         if not batch:
             return
         now = self.clock()
         published = []
-        for row_id, event in batch:
+        for row_id, event_id, payload in batch:
             self._cursor = row_id
-            if event.event_id in self._inflight:
+            if event_id in self._inflight:
                 continue
-            self._publish(event.event_id, event.envelope, now)
-            self._inflight[event.event_id] = (row_id, now)
-            published.append(event.event_id)
+            self._publish(event_id, payload, now)
+            self._inflight[event_id] = (row_id, now)
+            published.append(event_id)
         if published:
             # the first publish is not written down: ``attempts`` counts re-deliveries, so the
             # steady drain costs no write (and no fsync) per window
