@@ -7,8 +7,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import settings
 
 from kiosk.config import DEFAULT_CONFIG, Config, validate_config
+
+# Property tests check correctness, not speed: on a shared machine a slow example is not a failure.
+settings.register_profile("kiosk", deadline=None)
+settings.load_profile("kiosk")
 
 REPO = Path(__file__).resolve().parent.parent
 
