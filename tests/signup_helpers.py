@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from kiosk.config import Config
+from kiosk.core import otp
+from kiosk.core.flow import SignupSession
 from kiosk.keys import load_keys
 from kiosk.signup import CodeToSend, SignupResult, SignupService
 from kiosk.store.db import Store
@@ -94,16 +96,25 @@ def harness(cfg: Config, clock: FakeClock | None = None) -> Harness:
     return Harness(cfg, store, service, clock)
 
 
-def sign_up(h: Harness, values: dict[str, str] | None = None, ads: bool = False, lang: str = "ru") -> SignupResult:
+def to_code(
+    h: Harness, values: dict[str, str] | None = None, ads: bool = False, lang: str = "ru"
+) -> tuple[SignupSession, CodeToSend | otp.Refused]:
+    """A new session taken through rules, form and consent to the code step; returns what the code request gave."""
     s = h.service.start()
     s.accept_rules(h.clock())
     errors = h.service.submit_form(s, dict(values or CUSTOMER))
     assert not errors, errors
     s.show_consent(h.clock())
-    assert s.give_consent(True, ads, h.clock())
+    assert s.give_consent(True, ads, h.clock(), lang=lang)
     sent = h.service.prepare_code(s)
+    if isinstance(sent, CodeToSend):
+        h.sent.append(sent)
+    return s, sent
+
+
+def sign_up(h: Harness, values: dict[str, str] | None = None, ads: bool = False, lang: str = "ru") -> SignupResult:
+    s, sent = to_code(h, values, ads, lang)
     assert isinstance(sent, CodeToSend), sent
-    h.sent.append(sent)
     h.clock.advance(5)
     result = h.service.confirm_code(s, sent.code, lang)
     assert isinstance(result, SignupResult), result

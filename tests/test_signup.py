@@ -9,7 +9,7 @@ from kiosk.core.flow import FlowError, Step
 from kiosk.keys import load_keys
 from kiosk.signup import CodeRejected, CodeToSend
 from tests.conftest import make_config
-from tests.signup_helpers import CUSTOMER, FakeClock, harness, sign_up
+from tests.signup_helpers import CUSTOMER, FakeClock, harness, sign_up, to_code
 
 
 def test_signup_writes_one_journal_row_and_one_event(tmp_path: Path) -> None:
@@ -34,11 +34,7 @@ def test_signup_writes_one_journal_row_and_one_event(tmp_path: Path) -> None:
 def test_done_only_through_a_confirmed_code(tmp_path: Path) -> None:
     cfg = make_config(tmp_path)
     h = harness(cfg)
-    s = h.service.start()
-    s.accept_rules(h.clock())
-    assert not h.service.submit_form(s, dict(CUSTOMER))
-    s.give_consent(True, False, h.clock())
-    sent = h.service.prepare_code(s)
+    s, sent = to_code(h)
     assert isinstance(sent, CodeToSend)
     # a Verified for another challenge (another phone) cannot finish this session
     other = otp.issue(h.service.policy, load_keys(cfg).otp, "+79160001122", h.clock(), otp.RateCounts(0, 0))
@@ -72,11 +68,7 @@ def test_processing_consent_is_required_and_ads_optional(tmp_path: Path) -> None
 def test_wrong_code_then_right_and_attempt_limit(tmp_path: Path) -> None:
     cfg = make_config(tmp_path)
     h = harness(cfg)
-    s = h.service.start()
-    s.accept_rules(h.clock())
-    assert not h.service.submit_form(s, dict(CUSTOMER))
-    s.give_consent(True, False, h.clock())
-    sent = h.service.prepare_code(s)
+    s, sent = to_code(h)
     assert isinstance(sent, CodeToSend)
     wrong = "0" * 6 if sent.code != "0" * 6 else "1" * 6
     for left in range(cfg.otp.max_attempts - 1, 0, -1):
@@ -94,11 +86,7 @@ def test_otp_caps_survive_a_store_restart(tmp_path: Path) -> None:
     h = harness(cfg, clock)
 
     def start_code():
-        s = h.service.start()
-        s.accept_rules(clock())
-        assert not h.service.submit_form(s, dict(CUSTOMER))
-        s.give_consent(True, False, clock())
-        return s, h.service.prepare_code(s)
+        return to_code(h)
 
     _, first = start_code()
     assert isinstance(first, CodeToSend)
@@ -135,12 +123,7 @@ def test_outside_country_never_reaches_send(tmp_path: Path) -> None:
 def test_the_record_names_the_text_that_was_ticked_not_the_current_language(tmp_path: Path) -> None:
     cfg = make_config(tmp_path)
     h = harness(cfg)
-    s = h.service.start()
-    s.accept_rules(h.clock())
-    assert not h.service.submit_form(s, dict(CUSTOMER))
-    s.show_consent(h.clock())
-    assert s.give_consent(True, False, h.clock(), lang="ru")
-    sent = h.service.prepare_code(s)
+    s, sent = to_code(h, lang="ru")
     assert isinstance(sent, CodeToSend)
     result = h.service.confirm_code(s, sent.code, "en")  # the screen was switched to English afterwards
     from kiosk.core.consent import ConsentKind
@@ -156,11 +139,7 @@ def test_the_record_names_the_text_that_was_ticked_not_the_current_language(tmp_
 
 def test_code_to_send_never_shows_the_code_or_the_number(tmp_path: Path) -> None:
     h = harness(make_config(tmp_path))
-    s = h.service.start()
-    s.accept_rules(h.clock())
-    assert not h.service.submit_form(s, dict(CUSTOMER))
-    s.give_consent(True, False, h.clock())
-    sent = h.service.prepare_code(s)
+    _session, sent = to_code(h)
     assert isinstance(sent, CodeToSend)
     shown = repr(sent) + str(sent)
     assert sent.code not in shown and "9164827359" not in shown and "+7 *** ***-**-59" in shown
