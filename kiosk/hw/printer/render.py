@@ -497,6 +497,12 @@ class _Interpreter:
 
     # -- byte access ---------------------------------------------------------------------------
 
+    def args(self, i: int, count: int, name: str) -> bytes:
+        """The ``count`` parameter bytes of the two-byte command at ``i``, recorded as ``name``."""
+        self.need(i, i + 2 + count, name)
+        self.commands.append(name)
+        return self.data[i + 2 : i + 2 + count]
+
     def need(self, start: int, end: int, what: str) -> None:
         if end > len(self.data):
             raise EscPosError(start, f"truncated {what}: needs {end - start} bytes, has {len(self.data) - start}")
@@ -620,9 +626,7 @@ class _Interpreter:
         s = self.s
 
         def arg(count: int, name: str) -> bytes:
-            self.need(i, i + 2 + count, name)
-            self.commands.append(name)
-            return d[i + 2 : i + 2 + count]
+            return self.args(i, count, name)
 
         if c == ord("@"):
             self.commands.append("ESC @")
@@ -725,9 +729,7 @@ class _Interpreter:
         s = self.s
 
         def arg(count: int, name: str) -> bytes:
-            self.need(i, i + 2 + count, name)
-            self.commands.append(name)
-            return d[i + 2 : i + 2 + count]
+            return self.args(i, count, name)
 
         if c == ord("!"):
             (v,) = arg(1, "GS !")
