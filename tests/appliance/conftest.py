@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import base64
-import secrets
 import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -24,6 +23,20 @@ class Fleet:
     ca_key: Path
     hq_keys: Path
     dir: Path
+
+    def bundle(self, out: Path, kiosk_id: str = "kiosk-017", number: int = 17, **options: Any) -> Path:
+        """A bundle for one kiosk of this fleet, made the way head office makes it."""
+        return make_bundle(
+            kiosk_id,
+            number,
+            store_config=DEFAULT_CONFIG,
+            hq_keys_dir=self.hq_keys,
+            ca_cert=self.ca_cert,
+            ca_key=self.ca_key,
+            mqtt_host="mqtt.example.net",
+            out=out,
+            **options,
+        )
 
 
 def _make_ca(out: Path) -> None:
@@ -63,21 +76,10 @@ def _make_ca(out: Path) -> None:
 def fleet(tmp_path_factory: pytest.TempPathFactory) -> Fleet:
     base = tmp_path_factory.mktemp("fleet")
     _make_ca(base / "ca")
-    keygen(base / "hq-keys")
-    (base / "hq-keys" / "card_mac.key").write_bytes(base64.b64encode(secrets.token_bytes(32)) + b"\n")
+    keygen(base / "hq-keys")  # includes the fleet's card-MAC key
     return Fleet(base / "ca" / "ca.crt", base / "ca" / "ca.key", base / "hq-keys", base)
 
 
 @pytest.fixture
 def good_bundle(fleet: Fleet, tmp_path: Path) -> Path:
-    return make_bundle(
-        "kiosk-017",
-        17,
-        store_config=DEFAULT_CONFIG,
-        hq_keys_dir=fleet.hq_keys,
-        ca_cert=fleet.ca_cert,
-        ca_key=fleet.ca_key,
-        mqtt_host="mqtt.example.net",
-        mqtt_port=8883,
-        out=tmp_path / "bundles" / "kiosk-017.tar.gz",
-    )
+    return fleet.bundle(tmp_path / "bundles" / "kiosk-017.tar.gz", mqtt_port=8883)

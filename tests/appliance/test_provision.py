@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from hq.bundle import issue_client_certificate, make_bundle, write_bundle
+from hq.bundle import issue_client_certificate, write_bundle
 from kiosk.cli import main
-from kiosk.config import DEFAULT_CONFIG, load_config
+from kiosk.config import load_config
 from kiosk.errors import ExitCode, ProvisioningError
 from kiosk.keys import load_keys
 from kiosk.provision import ERROR_FILE, check_bundle, provision, read_bundle
@@ -103,16 +103,7 @@ def test_good_bundle_installs_with_the_right_modes_and_is_erased(tmp_path: Path,
 
 
 def test_card_mac_key_is_head_offices_and_otp_key_is_per_kiosk(fleet: Fleet, tmp_path: Path, good_bundle: Path) -> None:
-    other = make_bundle(
-        "kiosk-018",
-        18,
-        store_config=DEFAULT_CONFIG,
-        hq_keys_dir=fleet.hq_keys,
-        ca_cert=fleet.ca_cert,
-        ca_key=fleet.ca_key,
-        mqtt_host="mqtt.example.net",
-        out=tmp_path / "k18.tar.gz",
-    )
+    other = fleet.bundle(tmp_path / "k18.tar.gz", "kiosk-018", 18)
     a, b = members(good_bundle), members(other)
     hq_mac = (fleet.hq_keys / "card_mac.key").read_bytes().strip()
     assert a["secrets/card_mac.key"].strip() == b["secrets/card_mac.key"].strip() == hq_mac
@@ -123,16 +114,9 @@ def test_card_mac_key_is_head_offices_and_otp_key_is_per_kiosk(fleet: Fleet, tmp
 
 
 def test_authorized_keys_turn_ssh_on_keys_only(fleet: Fleet, tmp_path: Path) -> None:
-    bundle = make_bundle(
-        "kiosk-017",
-        17,
-        store_config=DEFAULT_CONFIG,
-        hq_keys_dir=fleet.hq_keys,
-        ca_cert=fleet.ca_cert,
-        ca_key=fleet.ca_key,
-        mqtt_host="mqtt.example.net",
+    bundle = fleet.bundle(
+        tmp_path / "ssh.tar.gz",
         authorized_keys="ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBw1c0n3yTqAe9bqQ0qH3cVbLwq3Y0l3m0k9a3H2c1x2 tech@hq\n",
-        out=tmp_path / "ssh.tar.gz",
     )
     root = tmp_path / "root"
     provision(bundle, root=root)
